@@ -1,0 +1,24 @@
+/**
+ * The API's route table: the one list that the handler's router, the local
+ * sandbox's HTTP API front door and the CDK stack's HTTP API routes are all
+ * built from, so the three cannot drift apart.
+ *
+ * `path` is written as API Gateway writes a route key (`/todos/{id}`).
+ */
+export const ROUTES = [
+  { method: 'GET', path: '/todos', operation: 'listTodos' },
+  { method: 'POST', path: '/todos', operation: 'createTodo' },
+  { method: 'GET', path: '/todos/{id}', operation: 'getTodo' },
+  { method: 'PUT', path: '/todos/{id}', operation: 'replaceTodo' },
+  { method: 'PATCH', path: '/todos/{id}', operation: 'patchTodo' },
+  { method: 'DELETE', path: '/todos/{id}', operation: 'deleteTodo' },
+] as const;
+
+export type Route = (typeof ROUTES)[number];
+export type Operation = Route['operation'];
+
+/** The API Gateway route key of a route, e.g. `GET /todos/{id}`. */
+export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
+
+/** The distinct resource paths, e.g. `/todos` and `/todos/{id}`. */
+export const RESOURCE_PATHS: readonly string[] = [...new Set(ROUTES.map((route) => route.path))];
