@@ -1,0 +1,240 @@
+import { ConfigError } from './errors';
+
+/** A `host:port` pair. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Which backend receives the spans. */
+export type TracesExporterKind = 'xray' | 'otlp' | 'none';
+
+/** How the X-Ray exporter delivers segment documents. */
+export type XRayMode = 'api' | 'udp';
+
+/** AWS credentials as Lambda hands them to every process of the environment. */
+export interface AwsCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+}
+
+/** Everything the extension reads from its environment, read once at start. */
+export interface ExtensionConfig {
+  /** `AWS_LAMBDA_RUNTIME_API`: host:port of the Extensions and Telemetry APIs. */
+  readonly runtimeApi: string;
+  /** Name sent in `Lambda-Extension-Name`; must equal the launcher's file name. */
+  readonly extensionName: string;
+  readonly receiverAddress: HostPort;
+  readonly listenerAddress: HostPort;
+  readonly region: string;
+  readonly credentials: AwsCredentials | undefined;
+  readonly functionName: string | undefined;
+  readonly functionVersion: string | undefined;
+  readonly traces: {
+    readonly exporter: TracesExporterKind;
+    readonly xrayMode: XRayMode;
+    /** Base URL for PutTraceSegments (`AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL`, or the regional endpoint). */
+    readonly xrayEndpoint: string;
+    readonly xrayDaemonAddress: HostPort;
+    /** Full URL spans are POSTed to by the OTLP exporter. */
+    readonly otlpEndpoint: string;
+    readonly otlpHeaders: Readonly<Record<string, string>>;
+  };
+  readonly buffer: {
+    readonly maxSpans: number;
+    readonly maxBytes: number;
+    readonly maxBatchSpans: number;
+  };
+  readonly receiver: {
+    readonly maxBodyBytes: number;
+  };
+  readonly flush: {
+    /** Longest wait after `platform.runtimeDone` for the invocation's spans still in flight. */
+    readonly spanWaitMs: number;
+    /** Hard cap on the time spent after `platform.runtimeDone` before calling `next`. */
+    readonly postRuntimeBudgetMs: number;
+    /** Kept free before the SHUTDOWN deadline so the process exits before SIGKILL. */
+    readonly shutdownMarginMs: number;
+    readonly maxRetries: number;
+    readonly retryBaseDelayMs: number;
+    /** Longest single export request before it is abandoned (and retried if budget remains). */
+    readonly exportTimeoutMs: number;
+  };
+}
+
+/** The process-wide environment shape this module reads; injectable for tests. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Lambda's extension name, the launcher's file name in `/opt/extensions/`. */
+export const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
+
+// Lambda's documented defaults; the sandbox overrides both with per-environment loopback addresses.
+const DEFAULT_RECEIVER_ADDRESS = '127.0.0.1:4318';
+const DEFAULT_LISTENER_ADDRESS = '0.0.0.0:4243';
+// In Lambda the daemon listens here, but extensions are not given AWS_XRAY_DAEMON_ADDRESS.
+const DEFAULT_XRAY_DAEMON_ADDRESS = '169.254.79.129:2000';
+// 10,000 spans is the Telemetry API's own maxItems default and one OTLP request's cap at X-Ray;
+// 4 MiB of encoded spans keeps the decoded buffer well under 32 MB in a 128 MB function.
+const DEFAULT_MAX_SPANS = 10_000;
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+// PutTraceSegments: the X-Ray daemon sends 50 documents per call.
+const DEFAULT_MAX_BATCH_SPANS = 50;
+// The handler posts once per invocation; 4 MiB is far above any sane span batch and still bounded.
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+// The handler sends during its last milliseconds; on loopback a send completes in 1-3 ms.
+const DEFAULT_SPAN_WAIT_MS = 20;
+// A warm in-region PutTraceSegments takes 10-30 ms; a cold TLS connection about twice that.
+// Whatever does not fit stays buffered for the next flush.
+const DEFAULT_POST_RUNTIME_BUDGET_MS = 100;
+// Lambda gives extensions 2,000 ms at SHUTDOWN and then SIGKILLs; exiting takes a few ms.
+const DEFAULT_SHUTDOWN_MARGIN_MS = 200;
+const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_RETRY_BASE_DELAY_MS = 10;
+const DEFAULT_EXPORT_TIMEOUT_MS = 1_000;
+
+/** The two settings registration needs; read before anything else so a bad variable elsewhere can be reported. */
+export interface RegistrationConfig {
+  readonly runtimeApi: string;
+  readonly extensionName: string;
+}
+
+/** Reads what registration needs. Throws {@link ConfigError} when `AWS_LAMBDA_RUNTIME_API` is missing. */
+export function readRegistrationConfig(env: Environment = process.env): RegistrationConfig {
+  const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
+  if (!runtimeApi) {
+    throw new ConfigError(
+      'AWS_LAMBDA_RUNTIME_API is not set; the extension only runs inside Lambda or the sandbox',
+    );
+  }
+  return { runtimeApi, extensionName: env.TELEMETRY_EXTENSION_NAME || DEFAULT_EXTENSION_NAME };
+}
+
+/**
+ * Reads the extension's configuration from `env` (the process environment by default).
+ * Throws {@link ConfigError} naming the variable when one is missing or malformed.
+ */
+export function readConfig(env: Environment = process.env): ExtensionConfig {
+  const { runtimeApi, extensionName } = readRegistrationConfig(env);
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const exporter = oneOf(env, 'TELEMETRY_TRACES_EXPORTER', ['xray', 'otlp', 'none'], 'xray');
+  const otlpBase = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
+  const otlpEndpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (otlpBase ? `${otlpBase}/v1/traces` : 'http://127.0.0.1:4318/v1/traces');
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  return {
+    runtimeApi,
+    extensionName,
+    receiverAddress: hostPort(env, 'TELEMETRY_RECEIVER_ADDRESS', DEFAULT_RECEIVER_ADDRESS),
+    listenerAddress: hostPort(env, 'TELEMETRY_LISTENER_ADDRESS', DEFAULT_LISTENER_ADDRESS),
+    region,
+    credentials:
+      accessKeyId && secretAccessKey
+        ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
+    traces: {
+      exporter,
+      xrayMode: oneOf(env, 'TELEMETRY_XRAY_MODE', ['api', 'udp'], 'api'),
+      xrayEndpoint: (
+        env.AWS_ENDPOINT_URL_XRAY ??
+        env.AWS_ENDPOINT_URL ??
+        `https://xray.${region}.amazonaws.com`
+      ).replace(/\/+$/, ''),
+      xrayDaemonAddress: hostPort(env, 'AWS_XRAY_DAEMON_ADDRESS', DEFAULT_XRAY_DAEMON_ADDRESS),
+      otlpEndpoint: url(
+        otlpEndpoint,
+        env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+          ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+          : 'OTEL_EXPORTER_OTLP_ENDPOINT',
+      ),
+      otlpHeaders: {
+        ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
+        ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
+      },
+    },
+    buffer: {
+      maxSpans: positiveInt(env, 'TELEMETRY_BUFFER_MAX_SPANS', DEFAULT_MAX_SPANS),
+      maxBytes: positiveInt(env, 'TELEMETRY_BUFFER_MAX_BYTES', DEFAULT_MAX_BYTES),
+      maxBatchSpans: positiveInt(env, 'TELEMETRY_EXPORT_BATCH_SPANS', DEFAULT_MAX_BATCH_SPANS),
+    },
+    receiver: {
+      maxBodyBytes: positiveInt(env, 'TELEMETRY_RECEIVER_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
+    },
+    flush: {
+      spanWaitMs: nonNegativeInt(env, 'TELEMETRY_SPAN_WAIT_MS', DEFAULT_SPAN_WAIT_MS),
+      postRuntimeBudgetMs: positiveInt(
+        env,
+        'TELEMETRY_POST_RUNTIME_BUDGET_MS',
+        DEFAULT_POST_RUNTIME_BUDGET_MS,
+      ),
+      shutdownMarginMs: nonNegativeInt(env, 'TELEMETRY_SHUTDOWN_MARGIN_MS', DEFAULT_SHUTDOWN_MARGIN_MS),
+      maxRetries: nonNegativeInt(env, 'TELEMETRY_EXPORT_MAX_RETRIES', DEFAULT_MAX_RETRIES),
+      retryBaseDelayMs: nonNegativeInt(env, 'TELEMETRY_EXPORT_RETRY_BASE_MS', DEFAULT_RETRY_BASE_DELAY_MS),
+      exportTimeoutMs: positiveInt(env, 'TELEMETRY_EXPORT_TIMEOUT_MS', DEFAULT_EXPORT_TIMEOUT_MS),
+    },
+  };
+}
+
+function oneOf<T extends string>(env: Environment, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const lower = value.toLowerCase();
+  const match = allowed.find((candidate) => candidate === lower);
+  if (!match) throw new ConfigError(`${name}="${value}" is not one of: ${allowed.join(', ')}`);
+  return match;
+}
+
+function hostPort(env: Environment, name: string, fallback: string): HostPort {
+  const value = env[name] || fallback;
+  const separator = value.lastIndexOf(':');
+  const host = value.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = Number(value.slice(separator + 1));
+  if (separator <= 0 || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`${name}="${value}" is not host:port (for example ${fallback})`);
+  }
+  return { host, port };
+}
+
+function url(value: string, name: string): string {
+  try {
+    return new URL(value).toString();
+  } catch {
+    throw new ConfigError(`${name}="${value}" is not a URL (for example http://collector:4318)`);
+  }
+}
+
+function positiveInt(env: Environment, name: string, fallback: number): number {
+  const value = nonNegativeInt(env, name, fallback);
+  if (value === 0) throw new ConfigError(`${name} must be greater than 0`);
+  return value;
+}
+
+function nonNegativeInt(env: Environment, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`${name}="${raw}" is not a whole number >= 0`);
+  }
+  return value;
+}
+
+// OTEL_EXPORTER_OTLP_HEADERS is `key1=value1,key2=value2` with percent-encoded values (W3C baggage style).
+function otlpHeaders(env: Environment, name: string): Record<string, string> {
+  const raw = env[name];
+  const headers: Record<string, string> = {};
+  if (!raw) return headers;
+  for (const pair of raw.split(',')) {
+    const separator = pair.indexOf('=');
+    if (separator <= 0)
+      throw new ConfigError(`${name} has "${pair.trim()}"; expected key=value pairs separated by commas`);
+    headers[decodeURIComponent(pair.slice(0, separator).trim()).toLowerCase()] = decodeURIComponent(
+      pair.slice(separator + 1).trim(),
+    );
+  }
+  return headers;
+}

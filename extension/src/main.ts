@@ -1,0 +1,25 @@
+// Entry point of the telemetry extension process (launched from /opt/extensions/telemetry-extension).
+//
+// Lambda starts the function's runtime only after every external extension has registered, so
+// registration comes first and everything heavier (receiver, exporters, metrics) is evaluated
+// afterwards: esbuild keeps the dynamically imported modules lazy inside the single bundle.
+import { readRegistrationConfig } from './config';
+import { ExtensionsApiClient } from './extensions-api';
+
+async function main(): Promise<void> {
+  const registration = readRegistrationConfig();
+  const api = await ExtensionsApiClient.register(registration.runtimeApi, registration.extensionName);
+  const { runExtension } = await import('./extension-loop');
+  await runExtension(api);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    // Before registration there is nobody to report to; the message goes to the function's log.
+    console.error(
+      JSON.stringify({ level: 'error', message: 'telemetry extension stopped', error: String(error) }),
+    );
+    process.exit(1);
+  },
+);
