@@ -63,14 +63,14 @@ export class ExtensionsApiClient {
     if (res.status !== 200) {
       throw new LambdaApiError(`event/next answered ${res.status}: ${res.body.slice(0, 200)}`, res.status);
     }
-    const event = parseJson(res.body) as ExtensionEvent;
+    const event = parseJson(res.body) as { eventType?: unknown };
     if (event.eventType !== 'INVOKE' && event.eventType !== 'SHUTDOWN') {
       throw new LambdaApiError(
         `event/next returned unknown eventType ${String(event.eventType)}`,
         res.status,
       );
     }
-    return event;
+    return event as ExtensionEvent;
   }
 
   /** Reports a failed initialisation (`Extension.<reason>`); Lambda then fails Init. The extension should exit. */
