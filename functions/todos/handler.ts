@@ -1,0 +1,100 @@
+/**
+ * The Lambda adapter: HTTP API v2 event → router → use case → response. It owns
+ * the per-environment state (configuration, DynamoDB client), created on the
+ * first invocation so that importing the bundle costs nothing beyond loading code.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { loadConfig, readLambdaTraceHeader, type TodoConfig } from './config';
+import { createDynamoDBClient } from './dynamodb-client';
+import { type HttpApiEvent, toTodoRequest } from './http-request';
+import type { TodoResponse } from './http-response';
+import { problemResponse } from './problem-response';
+import { matchRoute } from './router';
+import { OPERATIONS } from './todo-operations';
+import { TodoStore } from './todo-store';
+
+/** A Lambda handler for API Gateway HTTP API (payload format 2.0) events. */
+export type TodoHandler = (
+  event: HttpApiEvent,
+  context?: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What `createHandler` can be given instead of its defaults. */
+export interface HandlerDependencies {
+  /**
+   * Configuration, or a function returning it; called once, on the first invocation.
+   * @default () => loadConfig(process.env)
+   */
+  readonly config?: TodoConfig | (() => TodoConfig);
+  /**
+   * Makes the DynamoDB client; called once per environment, on the first
+   * invocation. The place to add SDK middleware (tracing) or point elsewhere.
+   * @default createDynamoDBClient
+   */
+  readonly dynamoDBClient?: (config: TodoConfig) => DynamoDBClient;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+interface Environment {
+  readonly config: TodoConfig;
+  readonly store: TodoStore;
+}
+
+/**
+ * Creates the handler.
+ *
+ * @example
+ * // index.ts, with tracing added to the DynamoDB client:
+ * export const handler = createHandler({
+ *   dynamoDBClient: (config) => instrument(createDynamoDBClient(config)),
+ * });
+ */
+export function createHandler(dependencies: HandlerDependencies = {}): TodoHandler {
+  const now = dependencies.now ?? (() => new Date());
+  let environment: Environment | undefined;
+
+  // A missing TABLE_NAME throws here on every invocation: the deployment is broken and
+  // Lambda's error log names the variable; serving without a table would only hide it.
+  const setUp = (): Environment => {
+    const { config: given = loadConfig } = dependencies;
+    const config = typeof given === 'function' ? given() : given;
+    const client = (dependencies.dynamoDBClient ?? createDynamoDBClient)(config);
+    if (config.cursorSecretDerived) {
+      console.warn(
+        JSON.stringify({
+          level: 'WARN',
+          message:
+            'CURSOR_SECRET is not set: pagination cursors are signed with a key derived from the table name',
+        }),
+      );
+    }
+    return { config, store: new TodoStore(client, config.tableName) };
+  };
+
+  return async (event, context) => {
+    environment ??= setUp();
+    const { config, store } = environment;
+    const requestId = event.requestContext?.requestId ?? context?.awsRequestId ?? '';
+    let response: TodoResponse;
+    try {
+      const request = toTodoRequest(event);
+      const { operation, params } = matchRoute(request.method, request.path);
+      response = await OPERATIONS[operation](request, params, { store, cursorKey: config.cursorSecret, now });
+    } catch (error) {
+      response = problemResponse(error, requestId);
+    }
+    const traceHeader = event.headers?.['x-amzn-trace-id'] ?? readLambdaTraceHeader();
+    return {
+      statusCode: response.statusCode,
+      headers: {
+        ...response.headers,
+        'x-request-id': requestId,
+        ...(traceHeader ? { 'x-amzn-trace-id': traceHeader } : {}),
+      },
+      ...(response.body !== undefined ? { body: response.body } : {}),
+      isBase64Encoded: false,
+    };
+  };
+}

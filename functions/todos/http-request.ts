@@ -1,0 +1,67 @@
+/**
+ * The plain request the router and use cases work on, made from an API Gateway
+ * HTTP API (payload format 2.0) event, and the owner a request acts for.
+ */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+/**
+ * Owner of requests that carry no authenticated identity (an API without a JWT
+ * authorizer): all such callers share this one tenant.
+ */
+export const DEFAULT_OWNER = 'default';
+
+/** An HTTP request, independent of Lambda. Header names are lower-case. */
+export interface TodoRequest {
+  readonly method: string;
+  /** Path relative to the API (stage prefix removed), used for routing. */
+  readonly path: string;
+  /** Path as the client sent it, used to build `Location` and `Link`. */
+  readonly rawPath: string;
+  readonly query: URLSearchParams;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Body as API Gateway delivers it; see `isBase64Encoded`. */
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+  /** API Gateway's request id, returned as `x-request-id` and used as the problem `instance`. */
+  readonly requestId: string;
+  /** Partition the request reads and writes. */
+  readonly owner: string;
+}
+
+/** Event with the optional JWT authorizer context API Gateway adds when one is configured. */
+export type HttpApiEvent = APIGatewayProxyEventV2 & {
+  readonly requestContext: {
+    readonly authorizer?: { readonly jwt?: { readonly claims?: Record<string, unknown> } };
+  };
+};
+
+/** Converts an HTTP API v2 event into a `TodoRequest`. */
+export function toTodoRequest(event: HttpApiEvent): TodoRequest {
+  const { requestContext } = event;
+  const rawPath = event.rawPath || requestContext.http.path || '/';
+  return {
+    method: requestContext.http.method.toUpperCase(),
+    path: withoutStage(rawPath, requestContext.stage),
+    rawPath,
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    headers: event.headers ?? {},
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded === true,
+    requestId: requestContext.requestId,
+    owner: ownerOf(event),
+  };
+}
+
+/** The JWT `sub` claim when an authorizer vouches for the caller, else the default tenant. */
+export function ownerOf(event: HttpApiEvent): string {
+  const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
+  return typeof sub === 'string' && sub.length > 0 ? sub : DEFAULT_OWNER;
+}
+
+/** A named stage (not `$default`) is the first path segment of `rawPath`. */
+function withoutStage(rawPath: string, stage: string | undefined): string {
+  if (!stage || stage === '$default') return rawPath;
+  const prefix = `/${stage}`;
+  if (rawPath === prefix) return '/';
+  return rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) : rawPath;
+}
