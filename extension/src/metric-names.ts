@@ -5,7 +5,13 @@
 export const EXTENSION_METRICS = {
   /** Default namespace when `TELEMETRY_METRICS_NAMESPACE` is not set. */
   defaultNamespace: 'LambdaTelemetry',
-  dimensions: { functionName: 'FunctionName', functionVersion: 'FunctionVersion', reason: 'Reason' },
+  dimensions: {
+    functionName: 'FunctionName',
+    functionVersion: 'FunctionVersion',
+    reason: 'Reason',
+    /** Which buffer a `QueueDepth` value is of: `spans` or `metricDocuments`. */
+    queue: 'Queue',
+  },
   // Platform metrics, from the Telemetry API.
   duration: 'Duration',
   billedDuration: 'BilledDuration',

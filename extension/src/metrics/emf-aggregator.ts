@@ -23,8 +23,11 @@ import {
   type ValidEmfDocument,
 } from './emf-document';
 
-/** Why a document was not accepted, as counted (a bounded set, usable as a dimension). */
-export type EmfDropReason = 'invalid' | 'too-large' | 'buffer-full';
+/**
+ * Why a document was not accepted, as counted: the pipeline's `Reason` dimension values
+ * (documents too large for a log event are `invalid`, with rejection code `too-large`).
+ */
+export type EmfDropReason = 'invalid' | 'buffer_full';
 
 /** What {@link EmfAggregator.add} did with a line. */
 export type AddResult =
@@ -32,7 +35,7 @@ export type AddResult =
   | {
       readonly accepted: false;
       readonly reason: EmfDropReason;
-      /** Present for `invalid` and `too-large`: the validator's code and message. */
+      /** Present for `invalid`: the validator's code and message. */
       readonly rejection?: EmfRejection;
     };
 
@@ -98,7 +101,7 @@ interface Group {
  * A bounded buffer of EMF documents that merges them on {@link drain}.
  *
  * Drop policy: when the buffer is full (documents or bytes), the NEW document is refused
- * with `buffer-full` and counted. The documents already held are older, closer to export
+ * with `buffer_full` and counted. The documents already held are older, closer to export
  * and already merged into groups; refusing the newcomer costs O(1) and lets the receiver
  * tell the sender at once, which can then write the document to its own stdout instead,
  * so the metric still reaches CloudWatch.
@@ -127,7 +130,7 @@ export class EmfAggregator {
   private pendingBytes = 0;
   private accepted = 0;
   private drainedDocuments = 0;
-  private readonly dropped: Record<EmfDropReason, number> = { invalid: 0, 'too-large': 0, 'buffer-full': 0 };
+  private readonly dropped: Record<EmfDropReason, number> = { invalid: 0, buffer_full: 0 };
 
   constructor(options: EmfAggregatorOptions = {}) {
     this.maxDocuments = options.maxDocuments ?? DEFAULT_MAX_DOCUMENTS;
@@ -140,15 +143,14 @@ export class EmfAggregator {
   add(line: string): AddResult {
     const bytes = Buffer.byteLength(line, 'utf8');
     if (this.pendingDocuments >= this.maxDocuments || this.pendingBytes + bytes > this.maxBytes) {
-      this.dropped['buffer-full']++;
-      return { accepted: false, reason: 'buffer-full' };
+      this.dropped.buffer_full++;
+      return { accepted: false, reason: 'buffer_full' };
     }
     const parseOptions: EmfParseOptions = { now: this.now(), maxDocumentBytes: this.maxDocumentBytes };
     const parsed = parseEmfDocument(line, parseOptions);
     if (!parsed.ok) {
-      const reason: EmfDropReason = parsed.rejection.code === 'too-large' ? 'too-large' : 'invalid';
-      this.dropped[reason]++;
-      return { accepted: false, reason, rejection: parsed.rejection };
+      this.dropped.invalid++;
+      return { accepted: false, reason: 'invalid', rejection: parsed.rejection };
     }
     const key = mergeKey(parsed.value);
     let group = this.groups.get(key);

@@ -284,8 +284,8 @@ describe('EmfAggregator', () => {
     const third = aggregator.add(requestDocument(3, T0, 'GET /todos', 3, 1));
 
     // Assess
-    expect(third).toEqual({ accepted: false, reason: 'buffer-full' });
-    expect(aggregator.stats().dropped['buffer-full']).toBe(1);
+    expect(third).toEqual({ accepted: false, reason: 'buffer_full' });
+    expect(aggregator.stats().dropped.buffer_full).toBe(1);
     expect(JSON.parse(aggregator.drain()[0]!).ResponsePayloadSize).toEqual([1, 2]);
   });
 
@@ -327,7 +327,7 @@ describe('EmfAggregator', () => {
       reason: 'invalid',
       rejection: { code: 'timestamp-out-of-range' },
     });
-    expect(aggregator.stats().dropped).toEqual({ invalid: 2, 'too-large': 0, 'buffer-full': 0 });
+    expect(aggregator.stats().dropped).toEqual({ invalid: 2, buffer_full: 0 });
   });
 
   it('splits a merged document that would exceed the size limit', () => {
