@@ -24,6 +24,9 @@ export function createDynamoDBClient(
     requestHandler: {
       connectionTimeout: config.dynamoDB.connectionTimeoutMs,
       requestTimeout: config.dynamoDB.requestTimeoutMs,
+      // Without this the Node handler only logs a warning when requestTimeout passes and
+      // keeps waiting, so a hung connection would hold the invocation until the function times out.
+      throwOnRequestTimeout: true,
     },
     ...overrides,
   });
