@@ -1,0 +1,231 @@
+/**
+ * The sandbox process's configuration: command-line flags and the environment, read once into
+ * a typed object. Nothing else in the sandbox reads `process.argv` or `process.env`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { UsageError } from './sandbox-errors';
+
+/** The project root (the directory above `local/`). */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Defaults, Lambda's own where Lambda has one. */
+export const DEFAULTS = {
+  functionName: 'todos',
+  codeDir: path.join(PROJECT_ROOT, 'dist', 'functions', 'todos'),
+  layerDir: path.join(PROJECT_ROOT, 'dist', 'layer'),
+  handler: 'index.handler',
+  port: 3000,
+  lambdaPort: 3001,
+  /** The X-Ray daemon's port, UDP and TCP, as the real daemon uses it. */
+  xrayPort: 2000,
+  /** Lambda's default memory size. */
+  memoryMb: 128,
+  /** Lambda's default timeout. */
+  timeoutSec: 3,
+  /** Each environment is a runtime plus one process per extension; 10 bounds a laptop's load. */
+  concurrency: 10,
+  /** Lambda keeps idle environments for minutes; 5 minutes keeps a dev session warm. */
+  idleTimeoutSec: 300,
+  region: 'us-east-1',
+  tableName: 'todos',
+  stateDir: path.join(PROJECT_ROOT, '.local'),
+} as const;
+
+// Lambda's limits for the values the flags set.
+const LIMITS = {
+  memory: [128, 10_240],
+  timeout: [1, 900],
+  concurrency: [1, 1000],
+} as const;
+
+/** Prefixes of the sandbox's own variables that reach the function and its extensions. */
+export const PASSTHROUGH_PREFIXES = ['AWS_ENDPOINT_URL', 'OTEL_', 'POWERTOOLS_', 'TELEMETRY_'] as const;
+
+export interface SandboxConfig {
+  readonly functionName: string;
+  readonly codeDir: string;
+  /** True when `--code` was not given: the project's function, built by `npm start` if needed. */
+  readonly defaultCode: boolean;
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutSec: number;
+  readonly concurrency: number;
+  /** Layers in order: the project's extension layer, then every `--layer`. */
+  readonly layers: readonly string[];
+  /** `--env` values. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The sandbox environment's `AWS_ENDPOINT_URL*`, `OTEL_*`, `POWERTOOLS_*`, `TELEMETRY_*`. */
+  readonly passthrough: Readonly<Record<string, string>>;
+  readonly freeze: boolean;
+  readonly idleTimeoutMs: number;
+  readonly inMemory: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly lambdaPort: number;
+  readonly xrayPort: number;
+  readonly region: string;
+  readonly stateDir: string;
+  /** `AWS_ENDPOINT_URL_DYNAMODB` of the sandbox's environment: use it instead of the embedded store. */
+  readonly dynamodbEndpoint?: string;
+  readonly help: boolean;
+}
+
+/** The `--help` text. */
+export const USAGE = `Usage: npm start -- [options]
+
+Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the Lambda Invoke API.
+
+  --code DIR             function code directory (default: dist/functions/todos, built if needed)
+  --handler FILE.EXPORT  handler (default: index.handler)
+  --name NAME            function name (default: todos; the code directory's name with --code)
+  --port N               HTTP API port (default: $PORT or 3000; 0 picks a free port)
+  --lambda-port N        Lambda Invoke API port (default: 3001)
+  --xray-port N          X-Ray daemon port, UDP and HTTP (default: 2000)
+  --memory MB            memory size, 128-10240 (default: 128)
+  --timeout S            function timeout in seconds, 1-900 (default: 3)
+  --concurrency N        maximum execution environments (default: 10)
+  --env K=V              function variable, repeatable
+  --layer DIR            extra layer directory, repeatable (dist/layer is always included)
+  --no-freeze            do not freeze environments between invokes
+  --idle-timeout S       shut an environment down after S idle seconds (default: 300)
+  --in-memory            keep the embedded DynamoDB in memory instead of .local/dynamodb
+  --help                 print this text
+`;
+
+function integer(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  range?: readonly [number, number],
+): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed)) {
+    throw new UsageError(`${flag} needs a whole number, got "${value}"`);
+  }
+  if (range && (parsed < range[0] || parsed > range[1])) {
+    throw new UsageError(`${flag} must be between ${range[0]} and ${range[1]}, got ${parsed}`);
+  }
+  return parsed;
+}
+
+function port(flag: string, value: string | undefined, fallback: number): number {
+  return integer(flag, value, fallback, [0, 65_535]);
+}
+
+/**
+ * Reads the configuration from command-line arguments and the environment.
+ * Throws {@link UsageError} with a one-line explanation on bad input.
+ */
+export function readSandboxConfig(
+  argv: readonly string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): SandboxConfig {
+  let values: ReturnType<typeof parse>['values'];
+  function parse() {
+    return parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        code: { type: 'string' },
+        handler: { type: 'string' },
+        name: { type: 'string' },
+        port: { type: 'string' },
+        'lambda-port': { type: 'string' },
+        'xray-port': { type: 'string' },
+        memory: { type: 'string' },
+        timeout: { type: 'string' },
+        concurrency: { type: 'string' },
+        env: { type: 'string', multiple: true },
+        layer: { type: 'string', multiple: true },
+        'no-freeze': { type: 'boolean' },
+        'idle-timeout': { type: 'string' },
+        'in-memory': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  }
+  try {
+    values = parse().values;
+  } catch (error) {
+    // parseArgs explains the problem ("Unknown option '--x'"); the fix is the usage text.
+    const reason = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
+    throw new UsageError(`${reason}; run with --help for the options`);
+  }
+
+  const codeDir = values.code === undefined ? DEFAULTS.codeDir : path.resolve(values.code);
+  if (values.code !== undefined && !existsSync(codeDir)) {
+    throw new UsageError(
+      `--code ${values.code}: no such directory; pass the directory holding the function's code`,
+    );
+  }
+  const handler = values.handler ?? DEFAULTS.handler;
+  if (!/^[^.\s]+(\.[^.\s]+)+$/.test(handler)) {
+    throw new UsageError(`--handler "${handler}" is not FILE.EXPORT; use e.g. --handler index.handler`);
+  }
+  const functionName =
+    values.name ?? (values.code === undefined ? DEFAULTS.functionName : path.basename(codeDir));
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(functionName)) {
+    throw new UsageError(
+      `--name "${functionName}" is not a Lambda function name; use 1-64 letters, digits, - or _`,
+    );
+  }
+
+  const environment: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const equals = pair.indexOf('=');
+    const key = equals < 0 ? '' : pair.slice(0, equals);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new UsageError(`--env "${pair}" is not KEY=VALUE; use e.g. --env LOG_LEVEL=debug`);
+    }
+    environment[key] = pair.slice(equals + 1);
+  }
+
+  const layers = [DEFAULTS.layerDir];
+  for (const layer of values.layer ?? []) {
+    const dir = path.resolve(layer);
+    if (!existsSync(dir))
+      throw new UsageError(`--layer ${layer}: no such directory; pass a layer directory (as /opt)`);
+    layers.push(dir);
+  }
+
+  const passthrough: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && PASSTHROUGH_PREFIXES.some((prefix) => key.startsWith(prefix)))
+      passthrough[key] = value;
+  }
+
+  const idleTimeoutSec = integer(
+    '--idle-timeout',
+    values['idle-timeout'],
+    DEFAULTS.idleTimeoutSec,
+    [1, 86_400],
+  );
+  return {
+    functionName,
+    codeDir,
+    defaultCode: values.code === undefined,
+    handler,
+    memoryMb: integer('--memory', values.memory, DEFAULTS.memoryMb, LIMITS.memory),
+    timeoutSec: integer('--timeout', values.timeout, DEFAULTS.timeoutSec, LIMITS.timeout),
+    concurrency: integer('--concurrency', values.concurrency, DEFAULTS.concurrency, LIMITS.concurrency),
+    layers,
+    environment,
+    passthrough,
+    freeze: values['no-freeze'] !== true,
+    idleTimeoutMs: idleTimeoutSec * 1000,
+    inMemory: values['in-memory'] === true,
+    host: '127.0.0.1',
+    port: port('--port', values.port ?? env.PORT, DEFAULTS.port),
+    lambdaPort: port('--lambda-port', values['lambda-port'], DEFAULTS.lambdaPort),
+    xrayPort: port('--xray-port', values['xray-port'], DEFAULTS.xrayPort),
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULTS.region,
+    stateDir: DEFAULTS.stateDir,
+    ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The API Gateway HTTP API front door: real HTTP in, payload 2.0 events to the function, the
+ * function's result mapped back, with API Gateway's limits and its own error answers.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FunctionInvoker } from '../traced-function';
+import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
+import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
+import { buildHttpApiEvent } from './event';
+import { GATEWAY_RESPONSES, type HttpResponse, mapLambdaResult } from './response';
+import { type RouteDefinition, selectRoute } from './routes';
+
+/** API Gateway's request payload limit. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit: an event above it never reaches the function. */
+const MAX_EVENT_BYTES = 6 * 1024 * 1024;
+/** HTTP API's maximum integration timeout. */
+export const INTEGRATION_TIMEOUT_MS = 30_000;
+
+export interface HttpApiOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly routes: readonly RouteDefinition[];
+  readonly function: FunctionInvoker;
+  /** @default INTEGRATION_TIMEOUT_MS */
+  readonly integrationTimeoutMs?: number;
+  /** @default a random 10-character id, fixed for the server's life */
+  readonly apiId?: string;
+}
+
+export interface HttpApi {
+  readonly url: string;
+  readonly port: number;
+  readonly close: () => Promise<void>;
+}
+
+class RequestTooLarge extends Error {}
+
+/** API Gateway request ids look like `JKJaXmPLvHcESHA=`: 11 random bytes, base64. */
+const newRequestId = (): string => randomBytes(11).toString('base64');
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_REQUEST_BYTES) throw new RequestTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) throw new RequestTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, result: HttpResponse, requestId: string, close = false): void {
+  if (response.headersSent) return;
+  const headers: [string, string][] = [
+    ...result.headers.map(([name, value]) => [name, value] as [string, string]),
+  ];
+  headers.push(['apigw-requestid', requestId]);
+  if (close) headers.push(['connection', 'close']);
+  // writeHead with a flat array keeps repeated names (several set-cookie) apart.
+  response.writeHead(result.statusCode, headers.flat());
+  response.end(result.body);
+}
+
+/** Races the integration against the timeout; the function keeps running after a 504, as in AWS. */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Starts the front door. */
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const apiId = options.apiId ?? randomBytes(5).toString('hex');
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = newRequestId();
+    const time = new Date();
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof RequestTooLarge) send(response, GATEWAY_RESPONSES.tooLarge(), requestId, true);
+      else response.destroy();
+      return;
+    }
+    const target = request.url ?? '/';
+    const rawPath = target.split('?')[0]!;
+    const route = selectRoute(options.routes, request.method ?? 'GET', rawPath);
+    if (!route) {
+      send(response, GATEWAY_RESPONSES.notFound(), requestId);
+      return;
+    }
+    // The client's trace is honoured; otherwise a new one starts, sampled.
+    const caller = parseTraceHeader(request.headers['x-amzn-trace-id'] as string | undefined);
+    const traceHeader = formatTraceHeader(
+      caller ?? { root: newTraceId(time.getTime()), sampled: true, extra: [] },
+    );
+    const event = buildHttpApiEvent(
+      {
+        method: request.method ?? 'GET',
+        target,
+        rawHeaders: request.rawHeaders,
+        body,
+        sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        protocol: `HTTP/${request.httpVersion}`,
+        port: request.socket.localPort ?? 0,
+      },
+      { route, requestId, time, traceHeader, apiId, accountId: LOCAL_ACCOUNT_ID },
+    );
+    const payload = Buffer.from(JSON.stringify(event));
+    if (payload.length > MAX_EVENT_BYTES) {
+      send(response, GATEWAY_RESPONSES.tooLarge(), requestId);
+      return;
+    }
+    const invoke = options.function.invoke({ payload, traceHeader });
+    // The function may still fail after a 504 was sent; that rejection is already answered.
+    invoke.catch(() => undefined);
+    const outcome = await withTimeout(invoke, integrationTimeoutMs);
+    send(response, outcome === 'timeout' ? GATEWAY_RESPONSES.timeout() : mapLambdaResult(outcome), requestId);
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      // An invoke the pool could not run at all (shutting down, spawn failure) is, to the
+      // client, what API Gateway answers when the integration fails.
+      send(response, GATEWAY_RESPONSES.internalError(), newRequestId());
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Validation of X-Ray segment documents as the service applies it on ingestion, shared by the
+ * UDP daemon and the `PutTraceSegments` endpoint.
+ */
+import { isSegmentId, isTraceId } from './trace-header';
+import type { SegmentDocument } from './trace-store';
+
+/** X-Ray's limit for one segment document. */
+export const MAX_SEGMENT_DOCUMENT_BYTES = 64 * 1024;
+/** X-Ray's limit for a segment name. */
+const MAX_NAME_LENGTH = 200;
+
+export type SegmentParseResult =
+  | { ok: true; document: SegmentDocument }
+  | { ok: false; id?: string; errorCode: string; message: string };
+
+/** Parses and validates one document (a full segment, or a subsegment sent on its own). */
+export function parseSegmentDocument(text: string): SegmentParseResult {
+  if (Buffer.byteLength(text) > MAX_SEGMENT_DOCUMENT_BYTES) {
+    return {
+      ok: false,
+      errorCode: 'DocumentTooLarge',
+      message: `Segment document exceeds ${MAX_SEGMENT_DOCUMENT_BYTES} bytes`,
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, errorCode: 'InvalidJson', message: 'Segment document is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, errorCode: 'InvalidSegment', message: 'Segment document must be a JSON object' };
+  }
+  const document = value as Record<string, unknown>;
+  const id = typeof document.id === 'string' ? document.id : undefined;
+  const invalid = (message: string): SegmentParseResult => ({
+    ok: false,
+    ...(id ? { id } : {}),
+    errorCode: 'InvalidSegment',
+    message,
+  });
+  if (!isSegmentId(id)) return invalid('id must be 16 hexadecimal digits');
+  if (!isTraceId(document.trace_id)) return invalid('trace_id must be 1-<8 hex>-<24 hex>');
+  if (
+    typeof document.name !== 'string' ||
+    document.name.length === 0 ||
+    document.name.length > MAX_NAME_LENGTH
+  ) {
+    return invalid(`name must be 1 to ${MAX_NAME_LENGTH} characters`);
+  }
+  if (typeof document.start_time !== 'number') return invalid('start_time must be epoch seconds');
+  if (typeof document.end_time !== 'number' && document.in_progress !== true) {
+    return invalid('end_time or in_progress is required');
+  }
+  if (document.parent_id !== undefined && !isSegmentId(document.parent_id)) {
+    return invalid('parent_id must be 16 hexadecimal digits');
+  }
+  if (document.type === 'subsegment' && document.parent_id === undefined) {
+    return invalid('a subsegment sent on its own needs parent_id');
+  }
+  return { ok: true, document: document as SegmentDocument };
+}
