@@ -1,0 +1,54 @@
+/**
+ * One HTTP server per execution environment that serves the Runtime, Extensions and Telemetry
+ * APIs on `<address>:9001`, as Lambda serves them on `127.0.0.1:9001`.
+ */
+import { createServer, type Server } from 'node:http';
+import { NotFoundError } from './api-error';
+import { type ExtensionsApiHost, handleExtensionsApi, isExtensionsApiPath } from './extensions-api';
+import { sendError } from './http-exchange';
+import { handleRuntimeApi, isRuntimeApiPath, type RuntimeApiHost } from './runtime-api';
+import { handleTelemetryApi, isTelemetryApiPath, type TelemetryApiHost } from './telemetry-api';
+
+/** Lambda's port for the three APIs. */
+export const LAMBDA_API_PORT = 9001;
+
+export type LambdaApiHost = RuntimeApiHost & ExtensionsApiHost & TelemetryApiHost;
+
+/** Listens on `address:port`; rejects with the listen error (EADDRINUSE) so the caller can pick another address. */
+export async function startLambdaApiServer(
+  host: LambdaApiHost,
+  address: string,
+  port = LAMBDA_API_PORT,
+): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (isRuntimeApiPath(path)) void handleRuntimeApi(req, res, path, host);
+    else if (isExtensionsApiPath(path)) void handleExtensionsApi(req, res, path, host);
+    else if (isTelemetryApiPath(path)) void handleTelemetryApi(req, res, host);
+    else {
+      req.resume();
+      sendError(res, new NotFoundError(`No route for ${req.method} ${path}`));
+    }
+  });
+  // `next` calls block for as long as the environment is idle (minutes, frozen): no timeouts.
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
+  server.keepAliveTimeout = 0;
+  server.timeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** Closes the server and every connection still open (blocked `next` calls included). */
+export function closeLambdaApiServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
