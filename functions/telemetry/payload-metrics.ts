@@ -1,0 +1,98 @@
+/**
+ * Request and response payload sizes and the cold start as EMF documents,
+ * serialized by Powertools Metrics (`serializeMetrics()`) instead of printed,
+ * so the caller decides where they go: to the extension, or to stdout when it
+ * is away.
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** Labels of one invocation that dimension sets may use. */
+export interface PayloadLabels {
+  /** The route (e.g. the API Gateway route key `GET /todos/{id}`, `$default` for unmatched paths). */
+  readonly route: string;
+  /** `2xx`…`5xx`. */
+  readonly statusClass: string;
+}
+
+/** What to emit and under which names. */
+export interface PayloadMetricsOptions {
+  /** Namespace when `POWERTOOLS_METRICS_NAMESPACE` is not set. */
+  readonly defaultNamespace: string;
+  /** Service dimension when `POWERTOOLS_SERVICE_NAME` is not set. */
+  readonly defaultService: string;
+  /** Metric name of the request body size in bytes. */
+  readonly requestSizeMetric: string;
+  /** Metric name of the response body size in bytes. */
+  readonly responseSizeMetric: string;
+  /** Metric name of the cold-start count. @default 'ColdStart' (as Powertools names it) */
+  readonly coldStartMetric?: string;
+  /**
+   * The dimension sets of the size metrics (Powertools adds `service` to each).
+   * Keep every value bounded (route keys, status classes), or CloudWatch bills
+   * a metric per distinct value.
+   */
+  readonly dimensionSets: (labels: PayloadLabels) => readonly Record<string, string>[];
+}
+
+/** One invocation's measurements. */
+export interface PayloadSample extends PayloadLabels {
+  readonly requestBytes: number;
+  /** Absent when the handler threw and no response was formed. */
+  readonly responseBytes?: number;
+  readonly coldStart: boolean;
+  /** X-Ray form of the trace id, so a metric can be followed to its trace. */
+  readonly traceId?: string;
+  readonly requestId: string;
+  readonly functionName?: string;
+}
+
+/** Makes the EMF documents of each invocation; the Powertools instance is created on first use. */
+export class PayloadMetrics {
+  #metrics?: Metrics;
+
+  constructor(
+    private readonly options: PayloadMetricsOptions,
+    private readonly environment: {
+      readonly namespace?: string;
+      readonly service?: string;
+      readonly disabled?: boolean;
+    },
+  ) {}
+
+  /** The EMF documents (JSON text, one per document) for one invocation. */
+  documents(sample: PayloadSample): string[] {
+    if (this.environment.disabled) return [];
+    this.#metrics ??= new Metrics({
+      namespace: this.environment.namespace ?? this.options.defaultNamespace,
+      serviceName: this.environment.service ?? this.options.defaultService,
+    });
+    const metrics = this.#metrics;
+    const documents: string[] = [];
+    if (sample.coldStart) {
+      // Powertools' own cold-start document shape: its own dimension set
+      // (service + function_name), so it does not multiply the size metrics.
+      if (sample.functionName) metrics.addDimension('function_name', sample.functionName);
+      metrics.addMetric(this.options.coldStartMetric ?? 'ColdStart', MetricUnit.Count, 1);
+      documents.push(this.#serialize(metrics, sample));
+    }
+    for (const dimensions of this.options.dimensionSets(sample)) metrics.addDimensions(dimensions);
+    metrics.addMetric(this.options.requestSizeMetric, MetricUnit.Bytes, sample.requestBytes);
+    if (sample.responseBytes !== undefined) {
+      metrics.addMetric(this.options.responseSizeMetric, MetricUnit.Bytes, sample.responseBytes);
+    }
+    documents.push(this.#serialize(metrics, sample));
+    return documents;
+  }
+
+  #serialize(metrics: Metrics, sample: PayloadSample): string {
+    try {
+      if (sample.traceId) metrics.addMetadata('traceId', sample.traceId);
+      metrics.addMetadata('requestId', sample.requestId);
+      return JSON.stringify(metrics.serializeMetrics());
+    } finally {
+      metrics.clearMetrics();
+      metrics.clearDimensions();
+      metrics.clearMetadata();
+    }
+  }
+}
