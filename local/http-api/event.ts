@@ -32,6 +32,17 @@ export interface HttpApiContext {
   readonly accountId: string;
 }
 
+/** Hop-by-hop headers end at API Gateway; they never reach the integration. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (value: number): string => String(value).padStart(2, '0');
 
@@ -90,6 +101,7 @@ export function buildHttpApiEvent(
   for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
     const name = request.rawHeaders[index]!.toLowerCase();
     const value = request.rawHeaders[index + 1]!;
+    if (HOP_BY_HOP.has(name)) continue;
     if (name === 'cookie') {
       cookies.push(
         ...value
