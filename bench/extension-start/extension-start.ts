@@ -1,0 +1,191 @@
+/**
+ * Extension start: from process spawn to `register`, to the first `event/next` (init done), and
+ * resident memory once idle, for the project's extension builds against two floors that only
+ * register and wait — plain JavaScript on Node, and C. Subjects run interleaved so drift in the
+ * shared machine's load spreads over all of them alike.
+ */
+import { execFile } from 'node:child_process';
+import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { spawnTracked } from '../child-process';
+import { randomLoopbackAddress } from '../loopback-address';
+import { BENCH_DIST, DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
+import { treeRssMb } from '../process-memory';
+import { progress } from '../progress';
+import type { ExtensionStartResult, ExtensionStartSubject } from '../run-result';
+import { summarize } from '../statistics';
+import { RegisterProbe } from './register-probe';
+
+const run = promisify(execFile);
+
+/** An executable to start as an extension. */
+export interface StartSubject {
+  id: string;
+  label: string;
+  executable: string;
+  /** Extra environment (e.g. to silence exporters). */
+  environment?: Record<string, string>;
+}
+
+// Registration happens in a few ms; 10 s is Lambda's whole Init limit.
+const INIT_TIMEOUT_MS = 10_000;
+// Reading memory right at `next` could catch the tail of init allocations; 100 ms lets them settle.
+const IDLE_SETTLE_MS = 100;
+// Lambda's SHUTDOWN deadline with external extensions.
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Compiles the C floor and lays out both floors as layers (`extensions/<name>`). */
+export async function buildFloors(): Promise<StartSubject[]> {
+  const source = path.join(ROOT, 'bench', 'extension-start');
+  const cLayer = path.join(BENCH_DIST, 'floor-c', 'extensions');
+  const jsLayer = path.join(BENCH_DIST, 'floor-js');
+  await mkdir(cLayer, { recursive: true });
+  await mkdir(path.join(jsLayer, 'extensions'), { recursive: true });
+  const cExecutable = path.join(cLayer, 'floor-c');
+  await run('gcc', ['-O2', '-s', '-o', cExecutable, path.join(source, 'floor-extension.c')]);
+  await copyFile(path.join(source, 'floor-extension.mjs'), path.join(jsLayer, 'floor-js.mjs'));
+  // Same launcher form as the project's layer (sh exec node), so the comparison isolates the code.
+  const jsLauncher = path.join(jsLayer, 'extensions', 'floor-js');
+  await writeFile(jsLauncher, '#!/bin/sh\nexec node "$(dirname "$0")/../floor-js.mjs"\n');
+  await chmod(jsLauncher, 0o755);
+  return [
+    { id: 'floor-c', label: 'floor: C (register + next)', executable: cExecutable },
+    { id: 'floor-js', label: 'floor: plain JavaScript on Node', executable: jsLauncher },
+  ];
+}
+
+// Places a single self-contained executable of the extension could be built to.
+const SINGLE_EXECUTABLE_CANDIDATES = [
+  path.join(DIST, 'layer-bun', 'extensions', 'telemetry-extension'),
+  path.join(DIST, 'layer-binary', 'extensions', 'telemetry-extension'),
+  path.join(DIST, 'layer-sea', 'extensions', 'telemetry-extension'),
+  path.join(DIST, 'extension-binary', 'telemetry-extension'),
+];
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The project's extension builds that exist, and the names of those that do not. */
+export async function projectExtensionSubjects(): Promise<{ subjects: StartSubject[]; missing: string[] }> {
+  const subjects: StartSubject[] = [];
+  const missing: string[] = [];
+  if (await exists(EXTENSION_LAUNCHER)) {
+    subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: EXTENSION_LAUNCHER });
+  } else missing.push(`Node bundle (${path.relative(ROOT, EXTENSION_LAUNCHER)}; run npm run build)`);
+  let single: string | undefined;
+  for (const candidate of SINGLE_EXECUTABLE_CANDIDATES) {
+    if (await exists(candidate)) {
+      single = candidate;
+      break;
+    }
+  }
+  if (single) subjects.push({ id: 'ours-single', label: 'ours: single executable', executable: single });
+  else
+    missing.push(
+      'single executable (no build found under dist/layer-bun, dist/layer-binary, dist/layer-sea)',
+    );
+  return { subjects, missing };
+}
+
+/** The environment an extension gets in Lambda (no `_HANDLER`, no `LAMBDA_TASK_ROOT`). */
+export function extensionEnvironment(
+  runtimeApi: string,
+  address: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    AWS_LAMBDA_RUNTIME_API: runtimeApi,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SESSION_TOKEN: 'bench',
+    TELEMETRY_RECEIVER_ADDRESS: `${address}:4318`,
+    TELEMETRY_LISTENER_ADDRESS: `${address}:4243`,
+    // Nothing is exported during a start measurement; keep exporters from reaching out.
+    AWS_ENDPOINT_URL: `http://${address}:9`,
+    ...extra,
+  };
+}
+
+/** One start of one subject. */
+export async function startOnce(
+  subject: StartSubject,
+): Promise<{ registerMs: number; readyMs: number; rssMb: number }> {
+  const address = randomLoopbackAddress();
+  const probe = await RegisterProbe.start(address);
+  const spawnedAt = performance.now();
+  const child = spawnTracked(subject.executable, [], {
+    env: extensionEnvironment(probe.runtimeApi, address, subject.environment),
+    cwd: path.dirname(subject.executable),
+  });
+  try {
+    const observation = await Promise.race([
+      probe.observe(INIT_TIMEOUT_MS),
+      child.exited.then((code) => {
+        throw new Error(`${subject.id} exited with code ${code} before init finished: ${child.tail}`);
+      }),
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const rssMb = await treeRssMb(child.pid);
+    return {
+      registerMs: observation.registeredAt - spawnedAt,
+      readyMs: observation.firstNextAt - spawnedAt,
+      rssMb,
+    };
+  } finally {
+    probe.shutdown();
+    await child.stop(SHUTDOWN_GRACE_MS);
+    await probe.close();
+  }
+}
+
+/** Runs every subject `runs` times, interleaved, after one discarded warm-up start each. */
+export async function measureExtensionStart(subjects: StartSubject[], runs: number, missingBuilds: string[]) {
+  const samples = new Map<string, { registerMs: number[]; readyMs: number[]; rssMb: number[] }>();
+  for (const subject of subjects) {
+    // The first start pays for reading files into the page cache; Lambda's cold start does too,
+    // but from a different disk, so it is not what this stage compares.
+    await startOnce(subject);
+    samples.set(subject.id, { registerMs: [], readyMs: [], rssMb: [] });
+  }
+  for (let index = 0; index < runs; index++) {
+    for (const subject of subjects) {
+      const sample = await startOnce(subject);
+      const bucket = samples.get(subject.id)!;
+      bucket.registerMs.push(sample.registerMs);
+      bucket.readyMs.push(sample.readyMs);
+      bucket.rssMb.push(sample.rssMb);
+    }
+    progress('extension start', `run ${index + 1}/${runs} done`);
+  }
+  const result: ExtensionStartResult = {
+    endpoint: 'bench-probe',
+    runsPerSubject: runs,
+    missingBuilds,
+    subjects: subjects.map((subject): ExtensionStartSubject => {
+      const bucket = samples.get(subject.id)!;
+      return {
+        id: subject.id,
+        label: subject.label,
+        registerMs: summarize(bucket.registerMs, `${subject.id} register ms`),
+        readyMs: summarize(bucket.readyMs, `${subject.id} ready ms`),
+        rssMb: summarize(bucket.rssMb, `${subject.id} RSS MB`),
+      };
+    }),
+  };
+  return result;
+}

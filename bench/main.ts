@@ -1,0 +1,184 @@
+/**
+ * `npm run bench`: measures what the project's telemetry costs against no telemetry and against
+ * the alternatives users would pick, and writes the report under bench/results/.
+ *
+ * Stages run one after another (never in parallel: they would measure each other), each
+ * isolated — a stage that fails is reported as missing with its reason and the run goes on.
+ */
+import { ARTICLE_REFERENCE_128MB, DEFAULT_COST_ASSUMPTIONS, estimateCost } from './cost-model';
+import {
+  buildFloors,
+  measureExtensionStart,
+  projectExtensionSubjects,
+} from './extension-start/extension-start';
+import { measureExtensionThroughput } from './extension-throughput';
+import { describeMachine } from './machine';
+import { type BenchOptions, parseOptions, type Stage, UsageError } from './options';
+import { RESULTS_DIR } from './paths';
+import { progress } from './progress';
+import { writeResults } from './report/write-results';
+import type { CostResult, RunResult, VariantId, VariantSizes } from './run-result';
+import { measureColdStarts, measureWarmPath } from './sandbox-stages';
+import { measureArtifact } from './sizes';
+import { evaluateTargets } from './targets';
+import { VARIANTS } from './variant-catalog';
+import { buildVariants, type VariantRuntime } from './variants/build-variants';
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.slice(0, 400);
+}
+
+async function stage<T>(
+  result: RunResult,
+  name: Stage | 'build',
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  progress(name, 'started');
+  try {
+    const value = await work();
+    progress(name, 'done');
+    return value;
+  } catch (error) {
+    progress(name, `failed: ${oneLine(error)}`);
+    result.missing.push({ stage: name, reason: oneLine(error) });
+    return undefined;
+  }
+}
+
+async function sizesOf(runtimes: VariantRuntime[]): Promise<VariantSizes[]> {
+  const sizes: VariantSizes[] = [];
+  for (const runtime of runtimes) {
+    const label = VARIANTS.find((variant) => variant.id === runtime.id)!.label;
+    sizes.push({
+      id: runtime.id,
+      label,
+      handler: await measureArtifact(runtime.codeDir),
+      ...(runtime.sizedLayer ? { layer: await measureArtifact(runtime.sizedLayer) } : {}),
+    });
+  }
+  return sizes;
+}
+
+function costOf(result: RunResult): CostResult | undefined {
+  const cold = result.coldStart?.byVariant;
+  const warm = result.warmPath?.byVariant;
+  if (!cold || !warm) return undefined;
+  const byVariant: CostResult['byVariant'] = {};
+  for (const { id } of VARIANTS) {
+    const coldFigures = cold[id];
+    const warmFigures = warm[id];
+    if (!coldFigures || !warmFigures) continue;
+    byVariant[id as VariantId] = estimateCost({
+      warmBilledMs: warmFigures.billedDurationMs.p50,
+      initMs: coldFigures.initMs.p50,
+      coldInvokeBilledMs: coldFigures.firstInvokeBilledMs.p50,
+    });
+  }
+  if (Object.keys(byVariant).length === 0) return undefined;
+  return { assumptions: DEFAULT_COST_ASSUMPTIONS, byVariant, article: ARTICLE_REFERENCE_128MB };
+}
+
+async function runBench(options: BenchOptions): Promise<RunResult> {
+  const result: RunResult = {
+    schemaVersion: 1,
+    mode: options.mode,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: await describeMachine(),
+    variants: VARIANTS.map(({ id, label, description }) => ({ id, label, description })),
+    sizes: [],
+    targets: [],
+    missing: [],
+  };
+  const wants = (name: Stage): boolean => options.stages.includes(name);
+  progress(
+    'bench',
+    `${options.mode} run, stages: ${options.stages.join(', ')}; load average ${result.machine.loadAverageAtStart.toFixed(2)}`,
+  );
+
+  const built = await stage(result, 'build', () => buildVariants());
+  if (built) {
+    result.variants = result.variants.map((variant) =>
+      variant.id === 'none'
+        ? { ...variant, description: `${variant.description} (${built.noTelemetrySource})` }
+        : variant,
+    );
+  }
+  const runtimes = built?.runtimes ?? [];
+
+  if (wants('sizes') && built) {
+    result.sizes = (await stage(result, 'sizes', () => sizesOf(runtimes))) ?? [];
+  }
+  if (wants('extension-start')) {
+    result.extensionStart = await stage(result, 'extension-start', async () => {
+      const floors = await buildFloors();
+      const project = await projectExtensionSubjects();
+      return measureExtensionStart(
+        [...floors, ...project.subjects],
+        options.extensionStarts,
+        project.missing,
+      );
+    });
+    for (const build of result.extensionStart?.missingBuilds ?? []) {
+      result.missing.push({ stage: 'extension-start', reason: `not measured: ${build}` });
+    }
+  }
+  if (wants('throughput')) {
+    result.extensionThroughput = await stage(result, 'throughput', () =>
+      measureExtensionThroughput(options.throughputSeconds, options.burstSpans),
+    );
+  }
+  if (wants('cold-start') && built) {
+    result.coldStart = await stage(result, 'cold-start', () =>
+      measureColdStarts(runtimes, options.coldStarts, result.missing),
+    );
+  }
+  if (wants('warm-path') && built) {
+    result.warmPath = await stage(result, 'warm-path', () =>
+      measureWarmPath(runtimes, options.warmSeconds, options.warmConnections, result.missing),
+    );
+  }
+  const cost = costOf(result);
+  if (cost) result.cost = cost;
+  else
+    result.missing.push({
+      stage: 'cost',
+      reason: 'needs cold-start and warm-path figures of the same variant',
+    });
+  result.targets = evaluateTargets(result);
+  result.finishedAt = new Date().toISOString();
+  return result;
+}
+
+function printHeadline(result: RunResult): void {
+  for (const target of result.targets) {
+    const verdict = target.met === undefined ? 'not measured' : target.met ? 'met' : 'NOT met';
+    console.log(`${target.name}: ${target.measured} — target ${target.target}: ${verdict}`);
+  }
+  if (result.missing.length > 0)
+    console.log(`missing: ${result.missing.map((m) => `${m.stage} (${m.reason})`).join('; ')}`);
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`bench: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const result = await runBench(options);
+  const files = await writeResults(result, RESULTS_DIR);
+  printHeadline(result);
+  console.log(`report: ${files.markdown}`);
+  console.log(`data:   ${files.json}`);
+}
+
+await main();
+// Sockets kept alive by stages (HTTP agents, sandbox leftovers) must not hold the run open.
+process.exit(0);

@@ -1,0 +1,148 @@
+/**
+ * The shape of one benchmark run as written to `bench/results/<stamp>.json`. Every measured
+ * quantity is a {@link Summary} (median, p90, p99, spread) so a reader can judge the noise.
+ */
+import type { CostAssumptions, CostEstimate } from './cost-model';
+import type { ArtifactSize } from './sizes';
+import type { Summary } from './statistics';
+
+/** The four builds of the same todo handler that the bench compares. */
+export type VariantId = 'none' | 'ours' | 'adot' | 'powertools';
+
+/** Where and on what the run happened. */
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGb: number;
+  platform: string;
+  arch: string;
+  nodeVersion: string;
+  commit: string;
+  /** True when the work tree had uncommitted changes to tracked files. */
+  dirty: boolean;
+  /** 1-minute load average at the start: the machine is shared, so read figures against it. */
+  loadAverageAtStart: number;
+}
+
+/** One variant's artifacts. */
+export interface VariantSizes {
+  id: VariantId;
+  label: string;
+  /** The function's deployment package. */
+  handler: ArtifactSize;
+  /** Layers the variant adds (the extension layer, the OpenTelemetry wrapper layer), if any. */
+  layer?: ArtifactSize;
+}
+
+export interface ColdStartFigures {
+  /** `platform.initReport` / `platform.report` initDurationMs. */
+  initMs: Summary;
+  /** From sending the request to the first response byte at the HTTP front door. */
+  firstByteMs: Summary;
+  /** `platform.report` billedDurationMs of the first invoke. */
+  firstInvokeBilledMs: Summary;
+}
+
+export interface ColdStartResult {
+  samplesPerVariant: number;
+  byVariant: Partial<Record<VariantId, ColdStartFigures>>;
+}
+
+/** One extension build (or floor) started against an Extensions API endpoint. */
+export interface ExtensionStartSubject {
+  id: string;
+  label: string;
+  /** Process spawn → `register` request received. */
+  registerMs: Summary;
+  /** Process spawn → first `event/next` (its init done). */
+  readyMs: Summary;
+  /** Resident set of the extension's processes when it first waits on `event/next`. */
+  rssMb: Summary;
+}
+
+export interface ExtensionStartResult {
+  /** `sandbox` when the sandbox core's Extensions API served the runs, `bench-probe` for the bench's own measurement endpoint. */
+  endpoint: 'sandbox' | 'bench-probe';
+  runsPerSubject: number;
+  subjects: ExtensionStartSubject[];
+  /** Builds that were looked for and not found (e.g. a single-executable build). */
+  missingBuilds: string[];
+}
+
+/** Warm sustained load through the HTTP front door for one variant. */
+export interface WarmPathFigures {
+  durationSec: number;
+  connections: number;
+  requests: number;
+  errors: number;
+  /** Requests per second, one sample per second of the run. */
+  throughputRps: Summary;
+  /** Client-side latency of every request. */
+  latencyMs: Summary;
+  /** `platform.report` durationMs. */
+  functionDurationMs: Summary;
+  billedDurationMs: Summary;
+  /** `platform.report` end minus `platform.runtimeDone`: what extensions add after the response. */
+  postRuntimeMs: Summary;
+  /** Latency histogram (bucket counts over [0, histogramUpperMs)). */
+  latencyHistogram: number[];
+  histogramUpperMs: number;
+}
+
+export interface WarmPathResult {
+  byVariant: Partial<Record<VariantId, WarmPathFigures>>;
+}
+
+export interface ExtensionThroughputResult {
+  spans: number;
+  /** Spans per second accepted by the receiver (HTTP 2xx), client measured. */
+  receivedSpansPerSec: Summary;
+  /** Spans per second that reached the null sink. */
+  exportedSpansPerSec: number;
+  exportedSpans: number;
+  droppedSpans: number;
+  /** Resident memory before and at peak during a burst far above the buffer. */
+  burstSpans: number;
+  rssMbBefore: number;
+  rssMbPeak: number;
+  rssMbAfter: number;
+}
+
+export interface CostResult {
+  assumptions: CostAssumptions;
+  byVariant: Partial<Record<VariantId, CostEstimate[]>>;
+  article: ReadonlyArray<{ runtime: string; dollarsPerMillion: number }>;
+}
+
+/** A target the project aims at, with where this run stands (never asserted, only reported). */
+export interface TargetStatus {
+  name: string;
+  target: string;
+  measured: string;
+  /** undefined when the figures it needs were not measured in this run. */
+  met: boolean | undefined;
+}
+
+/** A stage (or part of one) that produced no figures, and why. */
+export interface MissingFigure {
+  stage: string;
+  reason: string;
+}
+
+export interface RunResult {
+  schemaVersion: 1;
+  mode: 'quick' | 'full';
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  variants: Array<{ id: VariantId; label: string; description: string }>;
+  sizes: VariantSizes[];
+  coldStart?: ColdStartResult;
+  extensionStart?: ExtensionStartResult;
+  warmPath?: WarmPathResult;
+  extensionThroughput?: ExtensionThroughputResult;
+  cost?: CostResult;
+  targets: TargetStatus[];
+  missing: MissingFigure[];
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions, STAGES, UsageError } from '../../bench/options';
+
+describe('parseOptions', () => {
+  it('runs every stage with the full sample counts by default', () => {
+    // Prepare / Act
+    const options = parseOptions([]);
+
+    // Assess
+    expect(options.mode).toBe('full');
+    expect(options.stages).toEqual([...STAGES]);
+  });
+
+  it('takes fewer samples with --quick', () => {
+    // Prepare / Act
+    const quick = parseOptions(['--quick']);
+    const full = parseOptions([]);
+
+    // Assess
+    expect(quick.mode).toBe('quick');
+    expect(quick.coldStarts).toBeLessThan(full.coldStarts);
+    expect(quick.warmSeconds).toBeLessThan(full.warmSeconds);
+  });
+
+  it('selects and skips stages in either flag form', () => {
+    // Prepare / Act
+    const only = parseOptions(['--only', 'sizes,cold-start']);
+    const skip = parseOptions(['--skip=warm-path']);
+
+    // Assess
+    expect(only.stages).toEqual(['sizes', 'cold-start']);
+    expect(skip.stages).not.toContain('warm-path');
+  });
+
+  it('names the unknown stage and the valid ones', () => {
+    // Prepare / Act / Assess
+    expect(() => parseOptions(['--only', 'cold'])).toThrow(UsageError);
+    expect(() => parseOptions(['--only', 'cold'])).toThrow(/unknown stage "cold".*cold-start/);
+    expect(() => parseOptions(['--fast'])).toThrow(/unknown argument "--fast"/);
+  });
+});
