@@ -42,6 +42,16 @@ const targets = {
       outfile: path.join(outdir, 'index.mjs'),
     });
   },
+  // The CodeDeploy pre-traffic hook (dist/functions/deploy-hook/index.mjs), deployed by infra/.
+  async hook() {
+    const outdir = path.join(dist, 'functions', 'deploy-hook');
+    await rm(outdir, { recursive: true, force: true });
+    await build({
+      ...common,
+      entryPoints: [path.join(root, 'functions', 'deploy-hook', 'index.ts')],
+      outfile: path.join(outdir, 'index.mjs'),
+    });
+  },
   async extension() {
     const layer = path.join(dist, 'layer');
     await rm(layer, { recursive: true, force: true });
