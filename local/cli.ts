@@ -1,0 +1,119 @@
+/**
+ * `npm start`: builds the project's function and extension layer if needed, starts the sandbox
+ * and serves until Ctrl-C or SIGTERM, then shuts everything down within the deadline.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { buildIfNeeded } from './build-freshness';
+import { DEFAULTS, PROJECT_ROOT, readSandboxConfig, type SandboxConfig, USAGE } from './config';
+import { type Sandbox, startSandbox } from './sandbox';
+import { SandboxError, StartupError, UsageError } from './sandbox-errors';
+
+/** Lambda's 2 s shutdown deadline plus closing servers and flushing stores; past it the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+async function prepare(config: SandboxConfig): Promise<void> {
+  const functionSources = [
+    path.join(PROJECT_ROOT, 'functions'),
+    path.join(PROJECT_ROOT, 'scripts', 'build.mjs'),
+  ];
+  await buildIfNeeded(PROJECT_ROOT, [
+    ...(config.defaultCode
+      ? [{ name: 'function', output: path.join(DEFAULTS.codeDir, 'index.mjs'), sources: functionSources }]
+      : []),
+    {
+      name: 'extension',
+      output: path.join(DEFAULTS.layerDir, 'telemetry-extension', 'index.mjs'),
+      sources: [path.join(PROJECT_ROOT, 'extension', 'src'), path.join(PROJECT_ROOT, 'scripts', 'build.mjs')],
+    },
+  ]);
+  if (!existsSync(config.codeDir)) {
+    throw new StartupError(
+      `the function code ${config.codeDir} does not exist; run "npm run build" or pass --code DIR`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  let config: SandboxConfig;
+  try {
+    config = readSandboxConfig();
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`sandbox: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+
+  await prepare(config);
+  const sandbox: Sandbox = await startSandbox({
+    functionName: config.functionName,
+    codeDir: config.codeDir,
+    handler: config.handler,
+    memoryMb: config.memoryMb,
+    timeoutSec: config.timeoutSec,
+    concurrency: config.concurrency,
+    layers: config.layers,
+    environment: config.environment,
+    passthrough: config.passthrough,
+    freeze: config.freeze,
+    idleTimeoutMs: config.idleTimeoutMs,
+    region: config.region,
+    host: config.host,
+    port: config.port,
+    lambdaPort: config.lambdaPort,
+    xrayPort: config.xrayPort,
+    stateDir: config.stateDir,
+    inMemory: config.inMemory,
+    ...(config.dynamodbEndpoint ? { dynamodbEndpoint: config.dynamodbEndpoint } : {}),
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
+
+  const relative = (dir: string) => path.relative(process.cwd(), dir) || '.';
+  console.log(
+    [
+      `Local sandbox ready: ${sandbox.apiUrl}${config.defaultCode ? '/todos' : ''}`,
+      `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s)`,
+      `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName} out.json)`,
+      `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,
+      `  X-Ray          udp ${sandbox.xray.daemonAddress}, ${sandbox.xray.endpoint}  (npm run traces)`,
+      `  logs, metrics  ${relative(sandbox.paths.logs)}, ${relative(sandbox.paths.metrics)}`,
+      'Ctrl-C stops.',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for the deadline.
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: shutting down`);
+    setTimeout(() => {
+      console.error(`sandbox: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    sandbox.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`sandbox: shutdown failed: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  // Expected failures get their one line; anything else is a sandbox bug and keeps its stack.
+  if (error instanceof SandboxError) console.error(`sandbox: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});

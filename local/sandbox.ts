@@ -1,0 +1,267 @@
+/**
+ * The whole local sandbox, started programmatically: the function's environment pool behind the
+ * HTTP API and Invoke API front doors, the embedded DynamoDB, and the CloudWatch Logs and X-Ray
+ * stand-ins. The CLI (`npm start`) and the end-to-end tests both start it through
+ * {@link startSandbox}.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ROUTES } from '../functions/todos/routes';
+import { DEFAULTS } from './config';
+import { startEmbeddedDynamoDB } from './dynamodb';
+import { FunctionPool } from './environment/function-pool';
+import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } from './environment/types';
+import { startHttpApi } from './http-api/server';
+import { startInvokeApi } from './invoke-api';
+import { LogSink } from './logs/log-sink';
+import { MetricStore } from './logs/metric-store';
+import { StartupError } from './sandbox-errors';
+import { type FunctionRunner, TracedFunction } from './traced-function';
+import { startXRayHttpEndpoint } from './xray/http-endpoint';
+import { LambdaSegmentWriter } from './xray/lambda-segments';
+import { TraceStore } from './xray/trace-store';
+import { startUdpDaemon } from './xray/udp-daemon';
+
+export interface SandboxOptions {
+  /** @default 'todos' */
+  readonly functionName?: string;
+  /** @default dist/functions/todos */
+  readonly codeDir?: string;
+  /** @default 'index.handler' */
+  readonly handler?: string;
+  /** @default 128 */
+  readonly memoryMb?: number;
+  /** @default 3 */
+  readonly timeoutSec?: number;
+  /** @default 10 */
+  readonly concurrency?: number;
+  /** Layer directories; @default [dist/layer] */
+  readonly layers?: readonly string[];
+  /** The function's configured variables (`--env`); they win over everything else. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Variables passed through from the sandbox's environment; they win over the sandbox's defaults. */
+  readonly passthrough?: Readonly<Record<string, string>>;
+  /** @default true */
+  readonly freeze?: boolean;
+  /** @default 300_000 */
+  readonly idleTimeoutMs?: number;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** HTTP API port; @default 0 (a free port) */
+  readonly port?: number;
+  /** Invoke API port; @default 0 */
+  readonly lambdaPort?: number;
+  /** X-Ray daemon port (UDP, and HTTP on the same number when free); @default 0 */
+  readonly xrayPort?: number;
+  /** Where logs, metrics, traces and the DynamoDB data go; @default .local */
+  readonly stateDir?: string;
+  /** Keep the embedded DynamoDB in memory; @default false */
+  readonly inMemory?: boolean;
+  /** Use this DynamoDB instead of starting the embedded one. */
+  readonly dynamodbEndpoint?: string;
+  /** @default 'todos' */
+  readonly tableName?: string;
+  /** Prints log streams; nothing is printed when omitted. */
+  readonly print?: (line: string) => void;
+  /** HTTP API integration timeout; @default 30_000 */
+  readonly integrationTimeoutMs?: number;
+  /** Builds the runner of a function; @default the real execution-environment pool */
+  readonly createRunner?: (def: FunctionDefinition, observer: SandboxObserver) => FunctionRunner;
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: the HTTP API (the todo API is at `${apiUrl}/todos`). */
+  readonly apiUrl: string;
+  /** The Lambda Invoke API endpoint, for `LambdaClient({ endpoint })`. */
+  readonly lambdaUrl: string;
+  /** `AWS_XRAY_DAEMON_ADDRESS` (UDP) and `AWS_ENDPOINT_URL_XRAY` (HTTP) of the X-Ray stand-in. */
+  readonly xray: { readonly daemonAddress: string; readonly endpoint: string };
+  readonly dynamodbEndpoint: string;
+  readonly definition: FunctionDefinition;
+  /** Directories of the stored logs, metrics and traces. */
+  readonly paths: { readonly logs: string; readonly metrics: string; readonly xray: string };
+  readonly metrics: MetricStore;
+  readonly traces: TraceStore;
+  readonly logs: LogSink;
+  /** Stops the front doors, shuts the environments down (2 s deadline), flushes and closes everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+async function listening<T>(what: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(`${what} port ${port} is in use; stop what holds it or choose another port`, {
+        cause: error,
+      });
+    }
+    throw new StartupError(`${what} could not listen on port ${port}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Starts the sandbox.
+ *
+ * @example
+ * const sandbox = await startSandbox({ inMemory: true, stateDir: tmp });
+ * await fetch(`${sandbox.apiUrl}/todos`);
+ * await sandbox.close();
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const stateDir = options.stateDir ?? DEFAULTS.stateDir;
+  const functionName = options.functionName ?? DEFAULTS.functionName;
+  const timeoutSec = options.timeoutSec ?? DEFAULTS.timeoutSec;
+  const region = options.region ?? DEFAULTS.region;
+  const tableName = options.tableName ?? DEFAULTS.tableName;
+  const paths = {
+    logs: path.join(stateDir, 'logs'),
+    metrics: path.join(stateDir, 'metrics'),
+    xray: path.join(stateDir, 'xray'),
+  };
+  const cleanups: (() => Promise<void>)[] = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+
+  try {
+    await mkdir(stateDir, { recursive: true });
+    const traces = new TraceStore(paths.xray);
+    const metrics = new MetricStore(paths.metrics);
+    const logs = new LogSink({
+      functionName,
+      timeoutSec,
+      directory: paths.logs,
+      metrics,
+      ...(options.print ? { print: options.print } : {}),
+    });
+    const segments = new LambdaSegmentWriter(traces, functionName, region);
+
+    const xrayPort = options.xrayPort ?? 0;
+    const daemon = await listening('X-Ray daemon (UDP)', xrayPort, () =>
+      startUdpDaemon(traces, host, xrayPort),
+    );
+    cleanups.push(daemon.close);
+    // The real daemon serves UDP and its HTTP proxy on the same port number; keep that when free.
+    const xrayHttp = await startXRayHttpEndpoint(traces, host, daemon.port).catch(() =>
+      listening('X-Ray endpoint (HTTP)', 0, () => startXRayHttpEndpoint(traces, host, 0)),
+    );
+    cleanups.push(xrayHttp.close);
+
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      const dataDir = path.join(stateDir, 'dynamodb');
+      if (!options.inMemory) await mkdir(dataDir, { recursive: true });
+      const dynamodb = await startEmbeddedDynamoDB({
+        tables: [tableName],
+        ...(options.inMemory ? {} : { path: dataDir }),
+      }).catch((error: unknown) => {
+        throw new StartupError(`the embedded DynamoDB could not start: ${(error as Error).message}`, {
+          cause: error,
+        });
+      });
+      cleanups.push(dynamodb.close);
+      dynamodbEndpoint = dynamodb.endpoint;
+    }
+
+    const definition: FunctionDefinition = {
+      name: functionName,
+      codeDir: path.resolve(options.codeDir ?? DEFAULTS.codeDir),
+      handler: options.handler ?? DEFAULTS.handler,
+      memoryMb: options.memoryMb ?? DEFAULTS.memoryMb,
+      timeoutSec,
+      layers: (options.layers ?? [DEFAULTS.layerDir]).map((layer) => path.resolve(layer)),
+      environment: {
+        TABLE_NAME: tableName,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+        AWS_ENDPOINT_URL_XRAY: xrayHttp.url,
+        AWS_XRAY_DAEMON_ADDRESS: daemon.address,
+        ...options.passthrough,
+        ...options.environment,
+      },
+      concurrency: options.concurrency ?? DEFAULTS.concurrency,
+      freeze: options.freeze ?? true,
+      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutSec * 1000,
+      region,
+    };
+
+    // Each consumer is guarded on its own: a failing log write must not cost a trace, nor the reverse.
+    const observer: SandboxObserver = {
+      onLog(entry: LogEntry) {
+        try {
+          logs.onLog(entry);
+        } catch {
+          // Telemetry never breaks the work it observes.
+        }
+      },
+      onPlatformEvent(environmentId: string, event: PlatformEvent) {
+        try {
+          logs.onPlatformEvent(environmentId, event);
+        } catch {
+          // As above.
+        }
+        try {
+          segments.onPlatformEvent(environmentId, event);
+        } catch {
+          // As above.
+        }
+      },
+    };
+    const runner = (options.createRunner ?? ((def, obs) => new FunctionPool(def, obs)))(definition, observer);
+    cleanups.push(() => runner.shutdown());
+    const fn = new TracedFunction(definition, runner, segments);
+
+    const port = options.port ?? 0;
+    const httpApi = await listening('HTTP API', port, () =>
+      startHttpApi({
+        host,
+        port,
+        routes: ROUTES,
+        function: fn,
+        ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
+      }),
+    );
+    cleanups.push(httpApi.close);
+    const lambdaPort = options.lambdaPort ?? 0;
+    const invokeApi = await listening('Lambda Invoke API', lambdaPort, () =>
+      startInvokeApi({ host, port: lambdaPort, region, functions: new Map([[functionName, fn]]) }),
+    );
+    cleanups.push(invokeApi.close);
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        // Front doors first (no new invokes), then the environments, then the stores they feed.
+        await Promise.all([httpApi.close(), invokeApi.close()]);
+        await runner.shutdown().catch(() => undefined);
+        segments.close();
+        await Promise.all([logs.flush(), metrics.flush(), traces.flush()]);
+        await runCleanups();
+      })();
+      return closing;
+    };
+
+    return {
+      apiUrl: httpApi.url,
+      lambdaUrl: invokeApi.url,
+      xray: { daemonAddress: daemon.address, endpoint: xrayHttp.url },
+      dynamodbEndpoint,
+      definition,
+      paths,
+      metrics,
+      traces,
+      logs,
+      close,
+    };
+  } catch (error) {
+    await runCleanups();
+    throw error;
+  }
+}
