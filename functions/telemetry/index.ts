@@ -14,7 +14,7 @@
  * });
  * ```
  */
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { InstrumentableAwsClient } from './aws-client';
 import {
   type HandlerTelemetry,
@@ -54,10 +54,13 @@ export function telemetry(): HandlerTelemetry {
 }
 
 /** {@link Telemetry.instrumentHandler} of the process's telemetry. */
-export function instrumentHandler<TResult extends APIGatewayProxyResultV2>(
-  handler: HttpApiHandler<TResult>,
-  options?: InstrumentHandlerOptions,
-): HttpApiHandler<TResult> {
+export function instrumentHandler<
+  TEvent extends APIGatewayProxyEventV2,
+  TResult extends APIGatewayProxyResultV2,
+>(
+  handler: HttpApiHandler<TEvent, TResult>,
+  options?: InstrumentHandlerOptions<TEvent>,
+): HttpApiHandler<TEvent, TResult> {
   return telemetry().instrumentHandler(handler, options);
 }
 

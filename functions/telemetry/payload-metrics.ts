@@ -27,11 +27,14 @@ export interface PayloadMetricsOptions {
   /** Metric name of the cold-start count. @default 'ColdStart' (as Powertools names it) */
   readonly coldStartMetric?: string;
   /**
-   * The dimension sets of the size metrics (Powertools adds `service` to each).
-   * Keep every value bounded (route keys, status classes), or CloudWatch bills
-   * a metric per distinct value.
+   * The labels that make each dimension set of the size metrics (Powertools
+   * adds `service` to each), e.g. `[['route'], ['route', 'statusClass']]`.
+   * Both labels are bounded (route keys, status classes), so the sets cannot
+   * explode CloudWatch's per-metric billing.
    */
-  readonly dimensionSets: (labels: PayloadLabels) => readonly Record<string, string>[];
+  readonly dimensionSets: readonly (readonly (keyof PayloadLabels)[])[];
+  /** Dimension names of the labels. @default the label names: `route`, `statusClass` */
+  readonly dimensionNames?: Readonly<Record<keyof PayloadLabels, string>>;
 }
 
 /** One invocation's measurements. */
@@ -45,6 +48,20 @@ export interface PayloadSample extends PayloadLabels {
   readonly requestId: string;
   readonly functionName?: string;
 }
+
+// Overlapping dimension sets (`route` in both) are the point of the design, and
+// their values are equal by construction; Powertools warns about each overlap on
+// every invocation, which would only add a log line per request.
+const OVERLAP_WARNING = /defined as both a dimension set and dimension set/;
+
+const powertoolsLogger = {
+  debug: (...content: unknown[]) => console.debug(...content),
+  info: (...content: unknown[]) => console.info(...content),
+  warn: (...content: unknown[]) => {
+    if (!(typeof content[0] === 'string' && OVERLAP_WARNING.test(content[0]))) console.warn(...content);
+  },
+  error: (...content: unknown[]) => console.error(...content),
+};
 
 /** Makes the EMF documents of each invocation; the Powertools instance is created on first use. */
 export class PayloadMetrics {
@@ -65,6 +82,7 @@ export class PayloadMetrics {
     this.#metrics ??= new Metrics({
       namespace: this.environment.namespace ?? this.options.defaultNamespace,
       serviceName: this.environment.service ?? this.options.defaultService,
+      logger: powertoolsLogger,
     });
     const metrics = this.#metrics;
     const documents: string[] = [];
@@ -75,7 +93,11 @@ export class PayloadMetrics {
       metrics.addMetric(this.options.coldStartMetric ?? 'ColdStart', MetricUnit.Count, 1);
       documents.push(this.#serialize(metrics, sample));
     }
-    for (const dimensions of this.options.dimensionSets(sample)) metrics.addDimensions(dimensions);
+    for (const labels of this.options.dimensionSets) {
+      const dimensions: Record<string, string> = {};
+      for (const label of labels) dimensions[this.options.dimensionNames?.[label] ?? label] = sample[label];
+      metrics.addDimensions(dimensions);
+    }
     metrics.addMetric(this.options.requestSizeMetric, MetricUnit.Bytes, sample.requestBytes);
     if (sample.responseBytes !== undefined) {
       metrics.addMetric(this.options.responseSizeMetric, MetricUnit.Bytes, sample.responseBytes);

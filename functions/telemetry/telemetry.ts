@@ -27,18 +27,18 @@ import { createTracing, type Tracing } from './tracing';
 import { parseLambdaTraceHeader, xrayTraceId } from './xray-ids';
 
 /** An API Gateway HTTP API (payload format 2.0) handler. */
-export type HttpApiHandler<TResult = APIGatewayProxyResultV2> = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<TResult>;
+export type HttpApiHandler<
+  TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2,
+  TResult extends APIGatewayProxyResultV2 = APIGatewayProxyResultV2,
+> = (event: TEvent, context: Context) => Promise<TResult>;
 
 /** Options of {@link Telemetry.instrumentHandler}. */
-export interface InstrumentHandlerOptions {
+export interface InstrumentHandlerOptions<TEvent extends APIGatewayProxyEventV2 = APIGatewayProxyEventV2> {
   /**
    * The route label of an event, for metric dimensions. Must be bounded.
    * @default the event's `routeKey` (`GET /todos/{id}`; `$default` for unmatched paths)
    */
-  readonly route?: (event: APIGatewayProxyEventV2) => string;
+  readonly route?: (event: TEvent) => string;
   /** Payload-size metrics; none when omitted. */
   readonly metrics?: PayloadMetricsOptions;
 }
@@ -61,10 +61,10 @@ interface Ready {
 
 /** What a function does with its telemetry; {@link Telemetry} and the TELEMETRY=off stand-in both provide it. */
 export interface HandlerTelemetry {
-  instrumentHandler<TResult extends APIGatewayProxyResultV2>(
-    handler: HttpApiHandler<TResult>,
-    options?: InstrumentHandlerOptions,
-  ): HttpApiHandler<TResult>;
+  instrumentHandler<TEvent extends APIGatewayProxyEventV2, TResult extends APIGatewayProxyResultV2>(
+    handler: HttpApiHandler<TEvent, TResult>,
+    options?: InstrumentHandlerOptions<TEvent>,
+  ): HttpApiHandler<TEvent, TResult>;
   instrumentAwsClient<T extends InstrumentableAwsClient>(client: T): T;
   readonly counters: Readonly<DeliveryCounters>;
   settled(): Promise<void>;
@@ -96,10 +96,10 @@ export class Telemetry implements HandlerTelemetry {
    * export const handler = telemetry.instrumentHandler(createHandler(deps), { metrics: { … } });
    * ```
    */
-  instrumentHandler<TResult extends APIGatewayProxyResultV2>(
-    handler: HttpApiHandler<TResult>,
-    options: InstrumentHandlerOptions = {},
-  ): HttpApiHandler<TResult> {
+  instrumentHandler<TEvent extends APIGatewayProxyEventV2, TResult extends APIGatewayProxyResultV2>(
+    handler: HttpApiHandler<TEvent, TResult>,
+    options: InstrumentHandlerOptions<TEvent> = {},
+  ): HttpApiHandler<TEvent, TResult> {
     let coldStart = true;
     let metrics: PayloadMetrics | undefined;
     return async (event, lambdaContext) => {
