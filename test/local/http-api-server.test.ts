@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { readStoredSegments } from '../../local/xray/trace-store';
+import { eventually } from './sandbox-polling';
+
+const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
+
+let stateDir: string;
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), 'http-api-'));
+  // The echo fixture answers HTTP API events with a structured response echoing the event;
+  // /todos/slow takes 3 s, so a 1 s integration timeout stands in for API Gateway's 30 s.
+  sandbox = await startSandbox({
+    codeDir: ECHO,
+    layers: [],
+    inMemory: true,
+    stateDir,
+    timeoutSec: 10,
+    integrationTimeoutMs: 1000,
+  });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('HTTP API front door', () => {
+  it('delivers a payload 2.0 event and maps the structured response, cookies included', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos/abc?tag=a&tag=b`, {
+      headers: { cookie: 'session=1; theme=dark', 'x-multi': 'one' },
+    });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-echo')).toBe('yes');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(response.headers.get('apigw-requestid')).toMatch(/^[A-Za-z0-9+/]{15}=$/);
+    const { event } = (await response.json()) as { event: Record<string, unknown> };
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'GET /todos/{id}',
+      pathParameters: { id: 'abc' },
+      queryStringParameters: { tag: 'a,b' },
+      cookies: ['session=1', 'theme=dark'],
+      requestContext: { requestId: response.headers.get('apigw-requestid') },
+    });
+  });
+
+  it('gives every request a fresh request id', async () => {
+    // Act
+    const first = (await (await fetch(`${sandbox.apiUrl}/todos/1`)).json()) as {
+      event: { requestContext: { requestId: string } };
+    };
+    const second = (await (await fetch(`${sandbox.apiUrl}/todos/1`)).json()) as {
+      event: { requestContext: { requestId: string } };
+    };
+
+    // Assess
+    expect(first.event.requestContext.requestId).not.toBe(second.event.requestContext.requestId);
+  });
+
+  it('answers 404 Not Found itself for a path no route selects', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/nothing-here`);
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ message: 'Not Found' });
+  });
+
+  it('answers 502 Internal Server Error when the function fails', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos/fail`);
+
+    // Assess
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal Server Error' });
+  });
+
+  it('answers 504 when the integration outlasts the timeout', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos/slow`);
+
+    // Assess
+    expect(response.status).toBe(504);
+  });
+
+  it('answers 413 for a request body over 10 MB', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.alloc(10 * 1024 * 1024 + 1),
+    });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Entity Too Large' });
+  });
+
+  it("honours the client's trace header and writes the Lambda segments with its ids", async () => {
+    // Prepare
+    const root = '1-6b09eda0-1e9a6d9f968371d614fe4ea9';
+    const clientSegment = '53995c3f42cd8ad8';
+
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos/traced`, {
+      headers: { 'x-amzn-trace-id': `Root=${root};Parent=${clientSegment};Sampled=1` },
+    });
+    const { traceId } = (await response.json()) as { traceId: string };
+
+    // Assess
+    const segments = await eventually(
+      async () => {
+        await sandbox.traces.flush();
+        return (await readStoredSegments(sandbox.paths.xray)).filter(
+          (stored) => stored.document.trace_id === root,
+        );
+      },
+      (found) => found.length >= 2,
+    );
+    const service = segments.find((stored) => stored.document.origin === 'AWS::Lambda')!.document;
+    const fn = segments.find((stored) => stored.document.origin === 'AWS::Lambda::Function')!.document;
+    expect(service.parent_id).toBe(clientSegment);
+    expect(fn.parent_id).toBe(service.id);
+    expect(traceId).toBe(`Root=${root};Parent=${fn.id};Sampled=1`);
+    expect(fn.subsegments?.map((sub) => sub.name)).toEqual(
+      expect.arrayContaining(['Invocation', 'Overhead']),
+    );
+  });
+
+  it('starts a new sampled trace when the client sends none', async () => {
+    // Act
+    const response = await fetch(`${sandbox.apiUrl}/todos/untraced`);
+    const { traceId } = (await response.json()) as { traceId: string };
+
+    // Assess
+    expect(traceId).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/);
+  });
+});
