@@ -43,8 +43,8 @@ export function toTodoRequest(event: HttpApiEvent): TodoRequest {
     method: requestContext.http.method.toUpperCase(),
     path: withoutStage(rawPath, requestContext.stage),
     rawPath,
-    query: new URLSearchParams(event.rawQueryString ?? ''),
-    headers: event.headers ?? {},
+    query: queryOf(event),
+    headers: lowerCased(event.headers),
     body: event.body,
     isBase64Encoded: event.isBase64Encoded === true,
     requestId: requestContext.requestId,
@@ -64,4 +64,21 @@ function withoutStage(rawPath: string, stage: string | undefined): string {
   const prefix = `/${stage}`;
   if (rawPath === prefix) return '/';
   return rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) : rawPath;
+}
+
+/** API Gateway lower-cases header names already; other event sources may not. */
+function lowerCased(headers: HttpApiEvent['headers'] | undefined): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) result[name.toLowerCase()] = value;
+  return result;
+}
+
+/** `rawQueryString` keeps repeated parameters apart; the parsed map is the fallback. */
+function queryOf(event: HttpApiEvent): URLSearchParams {
+  if (event.rawQueryString !== undefined) return new URLSearchParams(event.rawQueryString);
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query.append(name, value);
+  }
+  return query;
 }

@@ -18,6 +18,10 @@ export const MERGE_PATCH_MEDIA_TYPE = 'application/merge-patch+json';
  * @throws UnsupportedMediaTypeError (415), PayloadTooLargeError (413) or ValidationError (400).
  */
 export function readJsonBody(request: TodoRequest, accepted: readonly string[]): unknown {
+  // No body at all is a client mistake whatever the Content-Type says (e.g. `curl -X PUT` without -d).
+  if (!request.body) {
+    throw new ValidationError([{ field: 'body', message: 'is required: send a JSON object' }]);
+  }
   const contentType = request.headers['content-type'];
   const [mediaType = '', ...parameters] = (contentType ?? '').split(';').map((part) => part.trim());
   const acceptPatch = request.method === 'PATCH' ? accepted : undefined;

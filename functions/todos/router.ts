@@ -2,7 +2,7 @@
  * Matches a method and path against the shared route table (`routes.ts`).
  */
 import { MethodNotAllowedError, NotFoundError } from './errors';
-import { type Operation, ROUTES } from './routes';
+import { type Operation, ROUTES, routeKey } from './routes';
 
 /** A matched route: the operation and the decoded path parameters. */
 export interface RouteMatch {
@@ -65,4 +65,18 @@ export function matchRoute(method: string, path: string): RouteMatch {
     return { operation: route.operation, params };
   }
   throw new NotFoundError(`No resource at ${path}`);
+}
+
+/**
+ * The API Gateway route key (`GET /todos/{id}`) for a method and path, or
+ * `$default` when no route matches: a bounded label for metrics and span names.
+ */
+export function routeKeyOf(method: string, path: string): string {
+  try {
+    const { operation } = matchRoute(method, path);
+    const route = ROUTES.find((candidate) => candidate.operation === operation)!;
+    return routeKey(route);
+  } catch {
+    return '$default';
+  }
 }

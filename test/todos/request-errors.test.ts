@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newTraceHeader } from '../support/http-api-event';
+import { httpApiEvent, newTraceHeader } from '../support/http-api-event';
 import { startTodoApi, type TodoApi } from '../support/todo-api';
 
 describe('request errors and response headers', () => {
@@ -42,6 +42,37 @@ describe('request errors and response headers', () => {
     // Assess
     expect(result.status).toBe(400);
     expect(result.json).toMatchObject({ errors: [{ field: 'body' }] });
+  });
+
+  it('returns 400, not 415, when a PUT has no body and no Content-Type', async () => {
+    // Prepare
+    await api.invoke({ method: 'POST', path: '/todos', body: { id: 'no-body', text: 'x' } });
+
+    // Act
+    const result = await api.invoke({ method: 'PUT', path: '/todos/no-body' });
+
+    // Assess
+    expect(result.status).toBe(400);
+    expect(result.json).toMatchObject({
+      errors: [{ field: 'body', message: expect.stringContaining('required') }],
+    });
+  });
+
+  it('reads header names case-insensitively when an event source does not lower-case them', async () => {
+    // Prepare
+    const created = await api.invoke({
+      method: 'POST',
+      path: '/todos',
+      body: { id: 'mixed-case', text: 'x' },
+    });
+    const event = httpApiEvent({ method: 'GET', path: '/todos/mixed-case' });
+    event.headers = { 'If-None-Match': created.headers.etag! };
+
+    // Act
+    const result = await api.handler(event);
+
+    // Assess
+    expect(result.statusCode).toBe(304);
   });
 
   it('lists every field of the wrong type', async () => {
