@@ -70,6 +70,7 @@ export class StdoutEmfWriter implements EmfWriter {
 export interface LogsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Lambda sets one; absent for long-term keys. */
   readonly sessionToken?: string | undefined;
 }
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EXTENSION_METRICS } from '../../../extension/src/metric-names';
+import { EmfAggregator } from '../../../extension/src/metrics/emf-aggregator';
 import { parseEmfDocument } from '../../../extension/src/metrics/emf-document';
 import {
   platformMetricDocuments,
   postRuntimeDurationDocument,
   type TelemetryApiEvent,
 } from '../../../extension/src/metrics/platform-metrics';
+import { cloudWatchStatistics } from './cloudwatch-statistics';
 
 const context = {
   namespace: EXTENSION_METRICS.defaultNamespace,
@@ -194,5 +196,41 @@ describe('postRuntimeDurationDocument', () => {
     // Assess
     expect(document).toMatchObject({ PostRuntimeExtensionDuration: 4.2, requestId: 'r-3', traceId: '1-a-b' });
     expect((document!._aws as { Timestamp: number }).Timestamp).toBe(1_764_000_000_000);
+  });
+});
+
+describe('platform metrics through the aggregator', () => {
+  it('keeps the statistics of 150 invocations, timeouts included, when merged', () => {
+    // Prepare
+    const lines = Array.from({ length: 150 }, (_, i) =>
+      platformMetricDocuments(
+        {
+          time: new Date(Date.parse(TIME) + i * 700).toISOString(),
+          type: 'platform.report',
+          record: {
+            requestId: `r-${i}`,
+            status: i % 25 === 0 ? 'timeout' : 'success',
+            metrics: {
+              durationMs: i * 1.5,
+              billedDurationMs: i * 2,
+              memorySizeMB: 128,
+              maxMemoryUsedMB: 60 + (i % 3),
+            },
+            tracing: TRACING,
+          },
+        },
+        context,
+      ),
+    ).flat();
+    const aggregator = new EmfAggregator({ now: () => Date.parse(TIME) });
+    for (const line of lines) aggregator.add(line);
+
+    // Act
+    const merged = aggregator.drain();
+
+    // Assess
+    expect(merged.length).toBeLessThan(lines.length);
+    expect(cloudWatchStatistics(merged)).toEqual(cloudWatchStatistics(lines));
+    expect(merged.flatMap((line) => JSON.parse(line).requestId)).toHaveLength(150);
   });
 });
