@@ -35,6 +35,12 @@ export interface HandlerDependencies {
   readonly dynamoDBClient?: (config: TodoConfig) => DynamoDBClient;
   /** @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * Observes every error that became a problem response, with its status (for
+   * example to record it on the active span). It runs inside the invocation;
+   * anything it throws is ignored.
+   */
+  readonly onError?: (error: unknown, status: number) => void;
 }
 
 interface Environment {
@@ -84,6 +90,11 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
       response = await OPERATIONS[operation](request, params, { store, cursorKey: config.cursorSecret, now });
     } catch (error) {
       response = problemResponse(error, requestId);
+      try {
+        dependencies.onError?.(error, response.statusCode);
+      } catch {
+        // An observer must not change the answer the client gets.
+      }
     }
     const traceHeader = event.headers?.['x-amzn-trace-id'] ?? readLambdaTraceHeader();
     return {

@@ -133,6 +133,25 @@ describe('DynamoDB failures', () => {
     errors.mockRestore();
   });
 
+  it('reports errors to onError and answers normally even when onError throws', async () => {
+    // Prepare
+    const seen: [string, number][] = [];
+    const handler = createHandler({
+      config: () => loadConfig({ TABLE_NAME: 'unused' }),
+      onError: (error, status) => {
+        seen.push([(error as Error).name, status]);
+        throw new Error('observer failure');
+      },
+    });
+
+    // Act
+    const result = await handler(httpApiEvent({ method: 'DELETE', path: '/todos' }));
+
+    // Assess
+    expect(result.statusCode).toBe(405);
+    expect(seen).toEqual([['MethodNotAllowedError', 405]]);
+  });
+
   it('fails the invocation naming TABLE_NAME when it is not set', async () => {
     // Prepare
     const handler = createHandler({ config: () => loadConfig({}) });
