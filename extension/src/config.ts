@@ -1,4 +1,5 @@
 import { ConfigError } from './errors';
+import { EXTENSION_METRICS } from './metric-names';
 
 /** A `host:port` pair. */
 export interface HostPort {
@@ -16,7 +17,7 @@ export type XRayMode = 'api' | 'udp';
 export interface AwsCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
-  readonly sessionToken: string | undefined;
+  readonly sessionToken?: string | undefined;
 }
 
 /** Everything the extension reads from its environment, read once at start. */
@@ -40,6 +41,15 @@ export interface ExtensionConfig {
     /** Full URL spans are POSTed to by the OTLP exporter. */
     readonly otlpEndpoint: string;
     readonly otlpHeaders: Readonly<Record<string, string>>;
+  };
+  readonly metrics: {
+    /** EMF namespace of the platform and self metrics. */
+    readonly namespace: string;
+    /** When set, EMF goes to this log group with PutLogEvents instead of stdout. */
+    readonly logGroupName: string | undefined;
+    readonly logStreamName: string;
+    /** Base URL for PutLogEvents (`AWS_ENDPOINT_URL_LOGS`, `AWS_ENDPOINT_URL`, or undefined for the regional one). */
+    readonly logsEndpointOverride: string | undefined;
   };
   readonly buffer: {
     readonly maxSpans: number;
@@ -155,6 +165,14 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
         ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
         ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
       },
+    },
+    metrics: {
+      namespace: env.TELEMETRY_METRICS_NAMESPACE || EXTENSION_METRICS.defaultNamespace,
+      logGroupName: env.TELEMETRY_METRICS_LOG_GROUP || undefined,
+      logStreamName:
+        env.TELEMETRY_METRICS_LOG_STREAM ||
+        `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'function'}/${env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST'}/telemetry-extension`,
+      logsEndpointOverride: env.AWS_ENDPOINT_URL_LOGS || env.AWS_ENDPOINT_URL || undefined,
     },
     buffer: {
       maxSpans: positiveInt(env, 'TELEMETRY_BUFFER_MAX_SPANS', DEFAULT_MAX_SPANS),

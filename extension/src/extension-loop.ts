@@ -1,16 +1,174 @@
-import { readConfig } from './config';
+import { type ExtensionConfig, readConfig } from './config';
+import { OtlpJsonExporter } from './exporters/otlp-json-exporter';
+import { XRayApiExporter } from './exporters/xray-api-exporter';
+import { XRayUdpExporter } from './exporters/xray-udp-exporter';
 import type { ExtensionsApiClient } from './extensions-api';
+import { type FlushPolicy, PerInvocationFlushPolicy } from './flush-policy';
+import { InvocationTracker } from './invocation-tracker';
+import { describeError, logEvent } from './log';
+import { MetricsPipeline } from './metrics-pipeline';
+import { OtlpReceiver, type SpanSink } from './otlp-receiver';
+import { PipelineCounters } from './pipeline-counters';
+import { SpanBuffer, type SpanExporter } from './span-buffer';
+import { subscribeTelemetry, TelemetryListener } from './telemetry-api';
 
-/** Runs the extension after registration: reads the configuration, then serves events until SHUTDOWN. */
+/** The running extension's parts, exposed for the event loop and for tests. */
+export interface ExtensionParts {
+  readonly config: ExtensionConfig;
+  readonly counters: PipelineCounters;
+  readonly receiver: OtlpReceiver;
+  readonly buffer: SpanBuffer | undefined;
+  readonly metrics: MetricsPipeline;
+  readonly tracker: InvocationTracker;
+  readonly policy: FlushPolicy;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs the extension after registration: reads the configuration, starts the receiver and the
+ * Telemetry API listener (both during Init, before the first `next`, as the APIs require), then
+ * serves INVOKE and SHUTDOWN until SHUTDOWN. Resolves when the extension should exit 0.
+ */
 export async function runExtension(api: ExtensionsApiClient): Promise<void> {
+  let config: ExtensionConfig;
   try {
-    readConfig();
+    config = readConfig();
   } catch (error) {
-    await api.initError('Extension.ConfigError', error as Error);
+    await api.initError('Extension.ConfigError', error as Error).catch(() => undefined);
     throw error;
   }
+  let parts: ExtensionParts;
+  try {
+    parts = await startExtension(config, api);
+  } catch (error) {
+    await api.initError('Extension.StartFailed', error as Error).catch(() => undefined);
+    throw error;
+  }
+  // Telemetry never breaks the work it observes: a bug in a callback is logged, not fatal
+  // (an extension that dies makes Lambda reset the whole environment).
+  process.on('uncaughtException', (error) =>
+    logEvent('error', 'unexpected error', { error: describeError(error) }),
+  );
+  process.on('unhandledRejection', (error) =>
+    logEvent('error', 'unexpected rejection', { error: describeError(error) }),
+  );
+
   for (;;) {
     const event = await api.next();
-    if (event.eventType === 'SHUTDOWN') return;
+    if (event.eventType === 'SHUTDOWN') {
+      await parts.policy.shutdown(event.deadlineMs);
+      const until = event.deadlineMs - config.flush.shutdownMarginMs;
+      await parts.buffer?.shutdown(until);
+      await parts.metrics.flush(until, true);
+      await parts.close();
+      return;
+    }
+    const invocation = parts.tracker.begin(event);
+    const result = await parts.policy.afterInvoke(invocation);
+    if (result.runtimeDone) {
+      const endedAt = Date.now();
+      parts.metrics.recordPostRuntime({
+        requestId: invocation.requestId,
+        durationMs: endedAt - result.startedAt,
+        endedAt,
+        ...(event.tracing ? { traceId: /Root=([^;]+)/.exec(event.tracing.value)?.[1] } : {}),
+      });
+    }
   }
+}
+
+/** Builds and starts every part; exported so tests can run the pipeline without a process. */
+export async function startExtension(
+  config: ExtensionConfig,
+  api: ExtensionsApiClient,
+): Promise<ExtensionParts> {
+  const counters = new PipelineCounters();
+  const exporter = createExporter(config);
+  const buffer = exporter
+    ? new SpanBuffer(exporter, counters, { ...config.buffer, ...config.flush })
+    : undefined;
+  const sink: SpanSink = buffer ?? {
+    add: (spans) => {
+      counters.spansReceived += spans.length;
+      return 0;
+    },
+  };
+  const metrics = new MetricsPipeline(
+    counters,
+    {
+      namespace: config.metrics.namespace,
+      functionName: api.registration.functionName ?? config.functionName ?? 'unknown',
+      functionVersion: api.registration.functionVersion ?? config.functionVersion ?? '$LATEST',
+    },
+    config,
+  );
+  const receiver = new OtlpReceiver({
+    address: config.receiverAddress,
+    maxBodyBytes: config.receiver.maxBodyBytes,
+    spans: sink,
+    emf: metrics.intake,
+    counters,
+  });
+  const tracker = new InvocationTracker(receiver);
+  receiver.onSpans((spans) => tracker.observeSpans(spans));
+  await receiver.listen();
+
+  const listener = new TelemetryListener(config.listenerAddress, (events) => {
+    tracker.observePlatform(events);
+    metrics.onPlatformEvents(events);
+  });
+  let telemetryAvailable = true;
+  try {
+    const port = await listener.listen();
+    await subscribeTelemetry(config.runtimeApi, api.identifier, port, ['platform']);
+  } catch (error) {
+    // Without runtimeDone the extension still works: it flushes at each INVOKE instead.
+    telemetryAvailable = false;
+    logEvent('warn', 'Telemetry API unavailable; flushing at each invoke instead', {
+      error: describeError(error),
+    });
+  }
+
+  const policy = new PerInvocationFlushPolicy(
+    {
+      telemetryAvailable,
+      waitForRuntimeDone: (requestId, until) => tracker.runtimeDone(requestId, until),
+      waitForSpans: (invocation, until) => tracker.waitForSpans(invocation, until),
+      flush: async (until) => {
+        await buffer?.flush(until);
+        await metrics.flush(until);
+      },
+    },
+    config.flush,
+  );
+  return {
+    config,
+    counters,
+    receiver,
+    buffer,
+    metrics,
+    tracker,
+    policy,
+    async close() {
+      await Promise.all([receiver.close(), listener.close()]);
+    },
+  };
+}
+
+function createExporter(config: ExtensionConfig): SpanExporter | undefined {
+  const { traces } = config;
+  if (traces.exporter === 'none') return undefined;
+  if (traces.exporter === 'otlp') {
+    return new OtlpJsonExporter({
+      endpoint: traces.otlpEndpoint,
+      headers: traces.otlpHeaders,
+      credentials: config.credentials,
+    });
+  }
+  if (traces.xrayMode === 'udp') return new XRayUdpExporter(traces.xrayDaemonAddress, config.region);
+  return new XRayApiExporter({
+    endpoint: traces.xrayEndpoint,
+    region: config.region,
+    credentials: config.credentials,
+  });
 }
