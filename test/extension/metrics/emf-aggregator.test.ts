@@ -11,10 +11,15 @@ import { cloudWatchStatistics } from './cloudwatch-statistics';
 // A minute boundary, so that generated offsets straddle it.
 const T0 = 1_764_000_000_000 - (1_764_000_000_000 % 60_000);
 
-interface Template {
+interface Directive {
   readonly namespace: string;
   readonly dimensionSets: string[][];
   readonly metrics: { name: string; unit?: string; resolution?: 1 | 60 }[];
+}
+
+/** The `_aws` block documents of one kind share: one or two directives. */
+interface Template {
+  readonly directives: Directive[];
 }
 
 function requestDocument(
@@ -57,7 +62,7 @@ const metricValue = fc.oneof(
   fc.double({ min: -1e12, max: 1e12, noNaN: true, noDefaultInfinity: true }).filter(isAcceptedMetricNumber),
 );
 
-const templateArbitrary: fc.Arbitrary<Template> = fc.record({
+const directiveArbitrary: fc.Arbitrary<Directive> = fc.record({
   namespace: fc.constantFrom('TodoApi', 'Other'),
   dimensionSets: fc.array(fc.subarray(['service', 'route', 'statusClass', 'region']), {
     minLength: 1,
@@ -74,6 +79,12 @@ const templateArbitrary: fc.Arbitrary<Template> = fc.record({
     ),
     { minLength: 1, maxLength: 3, selector: (metric) => metric.name },
   ),
+});
+
+// Two directives may name the same metric (in another namespace, unit or resolution): the
+// document then holds one value array that both publish.
+const templateArbitrary: fc.Arbitrary<Template> = fc.record({
+  directives: fc.array(directiveArbitrary, { minLength: 1, maxLength: 2 }),
 });
 
 const documentSeed = fc.record({
@@ -103,27 +114,28 @@ function buildDocument(template: Template, seed: DocumentSeed, index: number): s
   const root: Record<string, unknown> = {
     _aws: {
       Timestamp: T0 + seed.offset,
-      CloudWatchMetrics: [
-        {
-          Namespace: template.namespace,
-          Dimensions: template.dimensionSets,
-          Metrics: template.metrics.map((metric) => ({
-            Name: metric.name,
-            ...(metric.unit === undefined ? {} : { Unit: metric.unit }),
-            ...(metric.resolution === undefined ? {} : { StorageResolution: metric.resolution }),
-          })),
-        },
-      ],
+      CloudWatchMetrics: template.directives.map((directive) => ({
+        Namespace: directive.namespace,
+        Dimensions: directive.dimensionSets,
+        Metrics: directive.metrics.map((metric) => ({
+          Name: metric.name,
+          ...(metric.unit === undefined ? {} : { Unit: metric.unit }),
+          ...(metric.resolution === undefined ? {} : { StorageResolution: metric.resolution }),
+        })),
+      })),
     },
     ...seed.dimensionValues,
     traceId: seed.traceId,
     requestId: `request-${index}`,
   };
   if (seed.extra !== undefined) root.start = seed.extra;
-  template.metrics.forEach((metric, position) => {
+  const names = [
+    ...new Set(template.directives.flatMap((directive) => directive.metrics.map((metric) => metric.name))),
+  ];
+  names.forEach((name, position) => {
     // Each metric gets a rotation of the values, so metrics of one document differ.
     const values = seed.values.map((_, i) => seed.values[(i + position) % seed.values.length]!);
-    root[metric.name] = seed.scalar && values.length === 1 ? values[0] : values;
+    root[name] = seed.scalar && values.length === 1 ? values[0] : values;
   });
   return JSON.stringify(root);
 }
