@@ -133,19 +133,39 @@ export class TodoDashboard extends Construct {
       ],
       [section('Telemetry extension health (new version)')],
       [
-        graph('Post-runtime time (ms)', [
-          ext(EXTENSION_METRICS.postRuntimeDuration, Stats.p(50)),
-          ext(EXTENSION_METRICS.postRuntimeDuration, Stats.p(99)),
-          metrics.lambdaOfAlias('PostRuntimeExtensionsDuration', Stats.p(99), 'Lambda-reported p99'),
-        ]),
-        graph('Telemetry exported', [
-          ext(EXTENSION_METRICS.spansExported, Stats.SUM),
-          ext(EXTENSION_METRICS.metricDocumentsExported, Stats.SUM),
-        ]),
-        graph('Telemetry dropped', [
-          ext(EXTENSION_METRICS.spansDropped, Stats.SUM),
-          ext(EXTENSION_METRICS.metricDocumentsDropped, Stats.SUM),
-        ]),
+        graph(
+          'Post-runtime time (ms)',
+          [
+            ext(EXTENSION_METRICS.postRuntimeDuration, Stats.p(50)),
+            ext(EXTENSION_METRICS.postRuntimeDuration, Stats.p(99)),
+            metrics.lambdaOfAlias('PostRuntimeExtensionsDuration', Stats.p(99), 'Lambda-reported p99'),
+          ],
+          QUARTER,
+        ),
+        graph(
+          'Telemetry exported',
+          [
+            ext(EXTENSION_METRICS.spansExported, Stats.SUM),
+            ext(EXTENSION_METRICS.metricDocumentsExported, Stats.SUM),
+          ],
+          QUARTER,
+        ),
+        graph(
+          'Telemetry dropped',
+          [
+            ext(EXTENSION_METRICS.spansDropped, Stats.SUM),
+            ext(EXTENSION_METRICS.metricDocumentsDropped, Stats.SUM),
+          ],
+          QUARTER,
+        ),
+        graph(
+          'Export latency (ms)',
+          [
+            ext(EXTENSION_METRICS.exportLatency, Stats.p(50)),
+            ext(EXTENSION_METRICS.exportLatency, Stats.p(99)),
+          ],
+          QUARTER,
+        ),
       ],
       [section('DynamoDB')],
       [

@@ -22,7 +22,7 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ARTIFACTS } from './artifacts';
-import { acknowledgeLogRetention } from './todo-service';
+import { acknowledgeLogRetention } from './log-retention';
 
 /** Settings of the canary release. */
 export interface CanaryReleaseProps {

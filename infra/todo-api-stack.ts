@@ -8,9 +8,10 @@ import { TodoDashboard } from '../dashboards/todo-dashboard';
 import { TodoMetricFactory } from '../dashboards/todo-metrics';
 import { CanaryRelease } from './canary-release';
 import type { DeploymentSettings } from './deployment-settings';
+import { logRetention } from './log-retention';
 import { OperationsKey } from './operations-key';
 import { TodoHttpApi } from './todo-http-api';
-import { LIVE_ALIAS, logRetention, TABLE_OPERATIONS, TodoService } from './todo-service';
+import { LIVE_ALIAS, TABLE_OPERATIONS, TodoService } from './todo-service';
 
 /** Props of the todo API stack. */
 export interface TodoApiStackProps extends StackProps {
@@ -45,6 +46,7 @@ export class TodoApiStack extends Stack {
       target: alias,
       logRetention: retention,
       logEncryptionKey: key,
+      logRemovalPolicy: removalPolicy,
       jwtIssuer: settings.jwtIssuer,
       jwtAudience: settings.jwtAudience,
     });

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../functions/todos/routes';
-import { acknowledgeLogRetention } from './todo-service';
+import { acknowledgeLogRetention } from './log-retention';
 
 /** Settings of the HTTP API. */
 export interface TodoHttpApiProps {
@@ -24,6 +24,8 @@ export interface TodoHttpApiProps {
   readonly logRetention: RetentionDays;
   /** Customer-managed key for the access logs. */
   readonly logEncryptionKey: IKey;
+  /** Removal policy of the access logs. */
+  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * JWT issuer; with it every route requires a token, and the handler scopes data to its `sub`.
    * @default - no authorizer: the API is open and serves a single tenant
@@ -89,6 +91,7 @@ export class TodoHttpApi extends Construct {
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       encryptionKey: props.logEncryptionKey,
+      removalPolicy: props.logRemovalPolicy,
     });
     acknowledgeLogRetention(this.accessLogs);
     this.stage = this.api.addStage('DefaultStage', {

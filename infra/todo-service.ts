@@ -22,13 +22,14 @@ import {
   Tracing,
   type Version,
 } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EXTENSION_METRICS } from '../extension/src/metric-names';
 import { TODO_METRICS } from '../functions/todos/metric-names';
 import { TODO_TABLE } from '../functions/todos/table';
 import { ARTIFACTS } from './artifacts';
+import { acknowledgeLogRetention, logRetention } from './log-retention';
 
 /** Settings of the todo service. */
 export interface TodoServiceProps {
@@ -63,14 +64,6 @@ const DEFAULT_MEMORY_MB = 1024;
 // Well inside API Gateway's 30 s integration timeout; the handler's DynamoDB client gives up
 // (and answers 503) before this.
 const DEFAULT_TIMEOUT = Duration.seconds(10);
-// Production logs are kept for a month of incident look-back; throwaway stacks a week.
-const PRODUCTION_LOG_RETENTION = RetentionDays.ONE_MONTH;
-const EPHEMERAL_LOG_RETENTION = RetentionDays.ONE_WEEK;
-
-/** Log retention for a stack of this kind. */
-export const logRetention = (ephemeral: boolean): RetentionDays =>
-  ephemeral ? EPHEMERAL_LOG_RETENTION : PRODUCTION_LOG_RETENTION;
-
 /**
  * The table, the todo function with the telemetry extension layer, its version and the `live`
  * alias. Every change of code, layer or configuration makes a new version that reaches users
@@ -206,17 +199,3 @@ export class TodoService extends Construct {
     this.alias = new Alias(this, 'LiveAlias', { aliasName: LIVE_ALIAS, version: this.version });
   }
 }
-
-/**
- * Acknowledges the one-year retention control on a log group: the retention is chosen on
- * purpose (see `logRetention`).
- */
-export const acknowledgeLogRetention = (logGroup: LogGroup): void => {
-  Validations.of(logGroup).acknowledge({
-    id: 'cdk-validator-cfnguard::cloudwatch_log_group_retention_period_check',
-    reason:
-      'Retention is 30 days in production (7 for throwaway stacks): long enough for incident ' +
-      'look-back, while logs and access logs hold client IPs and request ids that data ' +
-      'minimisation says not to keep for a year; long-term trends live in metrics.',
-  });
-};

@@ -424,6 +424,7 @@ describe('the production stack', () => {
         ...metricsOf('Telemetry exported'),
         ...metricsOf('Telemetry dropped'),
         ...metricsOf('Init duration'),
+        ...metricsOf('Export latency'),
       ].filter((m) => m[0] === EXTENSION_METRICS.defaultNamespace);
       const names = extensionMetrics.map((m) => m[1]);
       expect(names).toEqual(
@@ -434,6 +435,7 @@ describe('the production stack', () => {
           EXTENSION_METRICS.spansDropped,
           EXTENSION_METRICS.metricDocumentsDropped,
           EXTENSION_METRICS.initDuration,
+          EXTENSION_METRICS.exportLatency,
         ]),
       );
       for (const metric of extensionMetrics.map(describeMetric)) {
