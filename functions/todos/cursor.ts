@@ -38,7 +38,12 @@ export function decodeCursor(token: string, owner: string, key: Buffer): CursorP
   }
   const expected = mac(payload, owner, key);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidCursorError();
+  // The last base64 character carries unused bits, so several spellings decode to the same
+  // bytes; only the canonical one is accepted, so every altered token is refused.
+  const canonical = given.toString('base64url') === signature;
+  if (!canonical || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new InvalidCursorError();
+  }
   try {
     const decoded: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     if (Array.isArray(decoded) && decoded.length === 2 && decoded.every((part) => typeof part === 'string')) {
