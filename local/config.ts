@@ -92,6 +92,7 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --no-freeze            do not freeze environments between invokes
   --idle-timeout S       shut an environment down after S idle seconds (default: 300)
   --in-memory            keep the embedded DynamoDB in memory instead of .local/dynamodb
+  --state-dir DIR        where logs, metrics, traces and DynamoDB data go (default: .local)
   --help                 print this text
 `;
 
@@ -145,6 +146,7 @@ export function readSandboxConfig(
         'no-freeze': { type: 'boolean' },
         'idle-timeout': { type: 'string' },
         'in-memory': { type: 'boolean' },
+        'state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -224,7 +226,7 @@ export function readSandboxConfig(
     lambdaPort: port('--lambda-port', values['lambda-port'], DEFAULTS.lambdaPort),
     xrayPort: port('--xray-port', values['xray-port'], DEFAULTS.xrayPort),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULTS.region,
-    stateDir: DEFAULTS.stateDir,
+    stateDir: values['state-dir'] === undefined ? DEFAULTS.stateDir : path.resolve(values['state-dir']),
     ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),
     help: values.help === true,
   };
