@@ -195,7 +195,14 @@ describe('span buffer', () => {
     // Prepare
     const counters = new PipelineCounters();
     const exporter = new ScriptedExporter(
-      () => new Promise((resolve) => setTimeout(() => resolve({ rejected: 0 }), 40)),
+      (_, signal) =>
+        new Promise((resolve, reject) => {
+          const timer = setTimeout(() => resolve({ rejected: 0 }), 40);
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new ExportError('aborted', true));
+          });
+        }),
     );
     const buffer = new SpanBuffer(exporter, counters, options);
     buffer.add(spans(10));
