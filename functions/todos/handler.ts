@@ -7,7 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig, readLambdaTraceHeader, type TodoConfig } from './config';
 import { createDynamoDBClient } from './dynamodb-client';
-import { type HttpApiEvent, toTodoRequest } from './http-request';
+import { type HttpApiEvent, toTodoRequest, traceHeaderOf } from './http-request';
 import type { TodoResponse } from './http-response';
 import { problemResponse } from './problem-response';
 import { matchRoute } from './router';
@@ -96,7 +96,7 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
         // An observer must not change the answer the client gets.
       }
     }
-    const traceHeader = event.headers?.['x-amzn-trace-id'] ?? readLambdaTraceHeader();
+    const traceHeader = traceHeaderOf(event) ?? readLambdaTraceHeader();
     return {
       statusCode: response.statusCode,
       headers: {

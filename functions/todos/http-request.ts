@@ -52,6 +52,14 @@ export function toTodoRequest(event: HttpApiEvent): TodoRequest {
   };
 }
 
+/** The request's `X-Amzn-Trace-Id` header, whatever the case of its name. */
+export function traceHeaderOf(event: HttpApiEvent): string | undefined {
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (name.toLowerCase() === 'x-amzn-trace-id' && value) return value;
+  }
+  return undefined;
+}
+
 /** The JWT `sub` claim when an authorizer vouches for the caller, else the default tenant. */
 export function ownerOf(event: HttpApiEvent): string {
   const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
