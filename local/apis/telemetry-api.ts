@@ -228,7 +228,9 @@ export class TelemetryDelivery {
   async flush(): Promise<void> {
     this.paused = false;
     await this.settled();
-    while (this.queue.length > 0 || this.dropped.records > 0) {
+    // One pass over what is queued now: a listener that keeps failing must not hold the caller.
+    let batches = Math.ceil(this.queue.length / this.subscription.buffering.maxItems) + 1;
+    while (!this.closed && batches-- > 0 && (this.queue.length > 0 || this.dropped.records > 0)) {
       this.send();
       await this.settled();
     }
@@ -282,7 +284,7 @@ export class TelemetryDelivery {
     if (batch.length === 0) return;
     const body = Buffer.from(JSON.stringify(batch.map((q) => q.event)));
     this.inFlight = this.deliver(body).then((ok) => {
-      if (!ok) {
+      if (!ok && !this.closed) {
         this.dropped.records += batch.length;
         this.dropped.bytes += bytes;
       }
