@@ -7,7 +7,7 @@
  * EMF that cannot be delivered is written to stdout instead, where Lambda's
  * log pipeline extracts it, so no metric is lost.
  */
-import { Agent, request } from 'node:http';
+import type { Agent } from 'node:http';
 
 // Long enough for a receiver that answers at once on loopback even on a busy
 // host; a frozen environment stops this timer too, so a send cut by the freeze
@@ -46,9 +46,13 @@ export class ReceiverClient {
   };
   readonly #host: string;
   readonly #port: number;
+  // node:http is loaded here, at the first invocation, not at import: a
+  // function that does not already load it (the AWS SDK does) saves that from
+  // its cold start.
+  readonly #http = process.getBuiltinModule('node:http');
   // One keep-alive connection saves the TCP handshake per invocation; idle
   // sockets are unref'ed by Node, so they never hold a process open.
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  readonly #agent: Agent = new this.#http.Agent({ keepAlive: true, maxSockets: 2 });
   readonly #stdout: LineSink;
   readonly #inFlight = new Set<Promise<void>>();
   #downUntil = 0;
@@ -119,7 +123,7 @@ export class ReceiverClient {
       settle();
     };
     try {
-      const req = request(
+      const req = this.#http.request(
         {
           host: this.#host,
           port: this.#port,

@@ -83,6 +83,7 @@ export const EMPTY_COUNTERS: Readonly<DeliveryCounters> = Object.freeze({
 export class Telemetry implements HandlerTelemetry {
   #ready?: Ready;
   #failed = false;
+  readonly #scheduled = new Set<Promise<void>>();
 
   constructor(private readonly options: TelemetryOptions = {}) {}
 
@@ -118,24 +119,25 @@ export class Telemetry implements HandlerTelemetry {
       const finish = (statusCode: number, responseBytes: number | undefined, error?: unknown) => {
         try {
           if (span) endServerSpan(span, statusCode, responseBytes, error);
-          const spans = ready.tracing.pending.drain();
-          if (spans.length > 0) ready.receiver.sendSpans(encodeOtlpJson(spans), spans.length);
-          if (metrics) {
-            const traceId = span?.spanContext().traceId;
-            ready.receiver.sendEmf(
-              metrics.documents({
-                route: options.route?.(event) ?? event.routeKey ?? '$default',
-                statusClass: statusClass(statusCode),
-                requestBytes: bodyBytes(event.body, event.isBase64Encoded),
-                responseBytes,
-                coldStart: isColdStart,
-                traceId:
-                  traceId && trace.isSpanContextValid(span!.spanContext()) ? xrayTraceId(traceId) : undefined,
-                requestId: lambdaContext.awsRequestId,
-                functionName: ready.config.functionName,
-              }),
-            );
-          }
+          const spanContext = span?.spanContext();
+          const sample = metrics && {
+            route: options.route?.(event) ?? event.routeKey ?? '$default',
+            statusClass: statusClass(statusCode),
+            requestBytes: bodyBytes(event.body, event.isBase64Encoded),
+            responseBytes,
+            coldStart: isColdStart,
+            traceId:
+              spanContext && trace.isSpanContextValid(spanContext)
+                ? xrayTraceId(spanContext.traceId)
+                : undefined,
+            requestId: lambdaContext.awsRequestId,
+            functionName: ready.config.functionName,
+          };
+          this.#deliver(ready, () => {
+            const spans = ready.tracing.pending.drain();
+            if (spans.length > 0) ready.receiver.sendSpans(encodeOtlpJson(spans), spans.length);
+            if (metrics && sample) ready.receiver.sendEmf(metrics.documents(sample));
+          });
         } catch {
           // Telemetry never breaks the work it observes.
         }
@@ -174,8 +176,32 @@ export class Telemetry implements HandlerTelemetry {
   }
 
   /** Resolves when every send started so far has finished (tests, shutdown hooks; never the handler). */
-  settled(): Promise<void> {
-    return this.#ready?.receiver.settled() ?? Promise.resolve();
+  async settled(): Promise<void> {
+    while (this.#scheduled.size > 0) await Promise.all([...this.#scheduled]);
+    await this.#ready?.receiver.settled();
+  }
+
+  /**
+   * Runs `send` in the next check phase: after the handler's promise has
+   * settled and the runtime has started posting the response, but before it
+   * asks for the next event (the Node runtime schedules that with
+   * setImmediate too, behind this). Encoding spans and EMF, and on the first
+   * invocation loading the HTTP client, so never sit on the response path.
+   */
+  #deliver(ready: Ready, send: () => void): void {
+    const done = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        try {
+          send();
+        } catch {
+          ready.receiver.counters.sendFailures += 1;
+        } finally {
+          this.#scheduled.delete(done);
+          resolve();
+        }
+      });
+    });
+    this.#scheduled.add(done);
   }
 
   #setUp(): Ready | undefined {

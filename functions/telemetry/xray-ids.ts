@@ -2,26 +2,20 @@
  * X-Ray's view of trace identity: the `X-Amzn-Trace-Id` header and trace ids
  * that carry their start time, so that spans can become X-Ray segments.
  */
-import { randomFillSync } from 'node:crypto';
 import { type SpanContext, TraceFlags } from '@opentelemetry/api';
 import type { IdGenerator } from '@opentelemetry/sdk-trace-base';
 
 // X-Ray trace ids are `1-<8 hex epoch seconds>-<24 hex random>`; X-Ray rejects
 // segments whose trace id time is more than 30 days old, so the first 32 bits
-// must be the real start time, not random. 4 KiB of entropy per refill keeps
-// the crypto call out of the per-span cost (a span needs 8 + 12 bytes).
-const POOL_SIZE = 4096;
-let pool: Buffer | undefined;
-let poolOffset = POOL_SIZE;
-
+// must be the real start time, not random. Ids need uniqueness, not secrecy:
+// Math.random (as OpenTelemetry's own generator uses) keeps node:crypto, which
+// costs milliseconds to load, out of the cold start.
 function randomHex(bytes: number): string {
-  if (!pool || poolOffset + bytes > POOL_SIZE) {
-    pool ??= Buffer.allocUnsafe(POOL_SIZE);
-    randomFillSync(pool);
-    poolOffset = 0;
+  let hex = '';
+  for (let i = 0; i < bytes; i += 4) {
+    hex += ((Math.random() * 0x1_0000_0000) >>> 0).toString(16).padStart(8, '0');
   }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
+  hex = hex.slice(0, bytes * 2);
   // An all-zero id is invalid in OpenTelemetry; 2^-64 odds, but cheap to rule out.
   return /^0+$/.test(hex) ? randomHex(bytes) : hex;
 }

@@ -167,6 +167,21 @@ describe('handler spans', () => {
     );
   });
 
+  it('returns the response before any telemetry leaves the process', async () => {
+    // Prepare
+    const instrumented = handler();
+
+    // Act
+    const result = await instrumented(httpApiEvent('POST', '/orders', '/orders'), lambdaContext());
+    const receivedWhenReturned = receiver.requests.length;
+    await telemetry.settled();
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 201 });
+    expect(receivedWhenReturned).toBe(0);
+    expect(receiver.requests.map((request) => request.path)).toEqual(['/v1/traces']);
+  });
+
   it('records nothing and sends no spans when the trace header says Sampled=0', async () => {
     // Prepare
     process.env._X_AMZN_TRACE_ID = `Root=${ROOT};Parent=${PARENT};Sampled=0`;
