@@ -277,7 +277,14 @@ describe('the production stack', () => {
       // Assess
       const id = logicalId(synth.template, 'AWS::CloudWatch::Alarm', 'RollbackAlarmsTelemetryDropped');
       const alarm = synth.template.findResources('AWS::CloudWatch::Alarm')[id]!.Properties;
-      const stats = (alarm.Metrics as { MetricStat?: { Metric: Record<string, any>; Period: number } }[])
+      const stats = (
+        alarm.Metrics as {
+          MetricStat?: {
+            Metric: { Namespace: string; MetricName: string; Dimensions: unknown };
+            Period: number;
+          };
+        }[]
+      )
         .filter((m) => m.MetricStat !== undefined)
         .map((m) => ({
           namespace: m.MetricStat!.Metric.Namespace,
@@ -379,7 +386,16 @@ describe('the production stack', () => {
   });
 
   describe('dashboard', () => {
-    let widgets: { type: string; properties: Record<string, any> }[];
+    let widgets: {
+      type: string;
+      properties: {
+        title?: string;
+        markdown?: string;
+        metrics?: unknown[][];
+        alarms?: unknown[];
+        query?: string;
+      };
+    }[];
     beforeAll(() => {
       const { resource } = onlyResource(synth.template, 'AWS::CloudWatch::Dashboard');
       // Tokens become placeholders inside the JSON strings, so the body parses as JSON.

@@ -63,6 +63,7 @@ export const synthesizeApp = (context: Record<string, string> = {}): Synthesized
 export const onlyResource = (
   template: Template,
   type: string,
+  // biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped; tests read the parts they assert
 ): { id: string; resource: Record<string, any> } => {
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
