@@ -46,13 +46,13 @@ export class ReceiverClient {
   };
   readonly #host: string;
   readonly #port: number;
-  // node:http is loaded here, at the first invocation, not at import: a
-  // function that does not already load it (the AWS SDK does) saves that from
-  // its cold start.
-  readonly #http = process.getBuiltinModule('node:http');
+  // node:http is loaded at the first send, after the first response, not at
+  // import: a function that does not load it already (the AWS SDK does) keeps
+  // it out of its cold start.
+  #http?: typeof import('node:http');
   // One keep-alive connection saves the TCP handshake per invocation; idle
   // sockets are unref'ed by Node, so they never hold a process open.
-  readonly #agent: Agent = new this.#http.Agent({ keepAlive: true, maxSockets: 2 });
+  #agent?: Agent;
   readonly #stdout: LineSink;
   readonly #inFlight = new Set<Promise<void>>();
   #downUntil = 0;
@@ -123,6 +123,8 @@ export class ReceiverClient {
       settle();
     };
     try {
+      this.#http ??= process.getBuiltinModule('node:http');
+      this.#agent ??= new this.#http.Agent({ keepAlive: true, maxSockets: 2 });
       const req = this.#http.request(
         {
           host: this.#host,
