@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName} out.json)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,
       `  X-Ray          udp ${sandbox.xray.daemonAddress}, ${sandbox.xray.endpoint}  (npm run traces)`,
-      `  logs, metrics  ${relative(sandbox.paths.logs)}, ${relative(sandbox.paths.metrics)}`,
+      `  logs, metrics  ${relative(sandbox.paths.logs)}, ${relative(sandbox.paths.metrics)}  (PutLogEvents at ${sandbox.logsEndpoint})`,
       'Ctrl-C stops.',
     ].join('\n'),
   );

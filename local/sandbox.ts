@@ -14,6 +14,7 @@ import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } fro
 import { startHttpApi } from './http-api/server';
 import { startInvokeApi } from './invoke-api';
 import { LogSink } from './logs/log-sink';
+import { startLogsEndpoint } from './logs/logs-endpoint';
 import { MetricStore } from './logs/metric-store';
 import { StartupError } from './sandbox-errors';
 import { type FunctionRunner, TracedFunction } from './traced-function';
@@ -80,6 +81,8 @@ export interface Sandbox {
   /** `AWS_XRAY_DAEMON_ADDRESS` (UDP) and `AWS_ENDPOINT_URL_XRAY` (HTTP) of the X-Ray stand-in. */
   readonly xray: { readonly daemonAddress: string; readonly endpoint: string };
   readonly dynamodbEndpoint: string;
+  /** `AWS_ENDPOINT_URL_LOGS`: the CloudWatch Logs API stand-in (PutLogEvents). */
+  readonly logsEndpoint: string;
   readonly definition: FunctionDefinition;
   /** Directories of the stored logs, metrics and traces. */
   readonly paths: { readonly logs: string; readonly metrics: string; readonly xray: string };
@@ -171,6 +174,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodbEndpoint = dynamodb.endpoint;
     }
 
+    const configured = { ...options.passthrough, ...options.environment };
+    // The function's own group and the extension's metrics group exist, as the stack creates them.
+    const logGroups = [`/aws/lambda/${functionName}`, configured.TELEMETRY_METRICS_LOG_GROUP].filter(
+      (group): group is string => Boolean(group),
+    );
+    const logsApi = await listening('CloudWatch Logs endpoint', 0, () =>
+      startLogsEndpoint({ host, port: 0, directory: paths.logs, metrics, logGroups }),
+    );
+    cleanups.push(logsApi.close);
+
     const definition: FunctionDefinition = {
       name: functionName,
       codeDir: path.resolve(options.codeDir ?? DEFAULTS.codeDir),
@@ -183,8 +196,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
         AWS_ENDPOINT_URL_XRAY: xrayHttp.url,
         AWS_XRAY_DAEMON_ADDRESS: daemon.address,
-        ...options.passthrough,
-        ...options.environment,
+        AWS_ENDPOINT_URL_LOGS: logsApi.url,
+        ...configured,
       },
       concurrency: options.concurrency ?? DEFAULTS.concurrency,
       freeze: options.freeze ?? true,
@@ -253,6 +266,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lambdaUrl: invokeApi.url,
       xray: { daemonAddress: daemon.address, endpoint: xrayHttp.url },
       dynamodbEndpoint,
+      logsEndpoint: logsApi.url,
       definition,
       paths,
       metrics,
