@@ -55,7 +55,7 @@ afterEach(() => {
   proxy.headers.length = 0;
 });
 
-const handler = () =>
+const handler = (client: DynamoDBClient = dynamodb) =>
   telemetry.instrumentHandler(async (event) => {
     if (event.rawPath === '/orders/boom') throw new TypeError('order exploded');
     if (event.rawPath === '/orders/unavailable') return { statusCode: 503, body: '{"title":"down"}' };
@@ -65,13 +65,13 @@ const handler = () =>
       );
     }
     const id = event.pathParameters?.id ?? 'o-1';
-    await dynamodb.send(
+    await client.send(
       new PutItemCommand({
         TableName: TABLE,
         Item: { owner: { S: 'alice' }, id: { S: id }, seq: { S: '01' } },
       }),
     );
-    const stored = await dynamodb.send(
+    const stored = await client.send(
       new GetItemCommand({ TableName: TABLE, Key: { owner: { S: 'alice' }, id: { S: id } } }),
     );
     return { statusCode: 201, body: JSON.stringify({ id: stored.Item?.id?.S }) };
@@ -254,6 +254,56 @@ describe('handler spans', () => {
     const server = decodeTraceRequests(receiver.requests).find((span) => span.kind === 2);
     expect(server?.status.code).toBe(2);
     expect(server?.attributes).toMatchObject({ 'http.response.status_code': 503, 'error.type': '503' });
+  });
+
+  it('counts retries of a DynamoDB call that failed once with a 500', async () => {
+    // Prepare
+    proxy.failNext({ status: 500, type: 'InternalServerError' });
+
+    // Act
+    await handler()(httpApiEvent('POST', '/orders', '/orders'), lambdaContext());
+    await telemetry.settled();
+
+    // Assess
+    const put = decodeTraceRequests(receiver.requests).find((span) => span.name === 'DynamoDB.PutItem');
+    expect(put?.status.code).toBe(0);
+    expect(put?.attributes).toMatchObject({ 'aws.retries': 1, 'http.response.status_code': 200 });
+  });
+
+  it('marks a throttled DynamoDB call as a throttle error once the retries are spent', async () => {
+    // Prepare: two attempts, each answered as DynamoDB answers a throttle (400).
+    const throttled = { status: 400, type: 'ProvisionedThroughputExceededException' };
+    proxy.failNext(throttled, throttled);
+    const twoAttempts = telemetry.instrumentAwsClient(
+      new DynamoDBClient({
+        endpoint: proxy.endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        maxAttempts: 2,
+      }),
+    );
+
+    // Act
+    const outcome = handler(twoAttempts)(httpApiEvent('POST', '/orders', '/orders'), lambdaContext());
+
+    // Assess
+    await expect(outcome).rejects.toThrow('ProvisionedThroughputExceededException');
+    await telemetry.settled();
+    const spans = decodeTraceRequests(receiver.requests);
+    const put = spans.find((span) => span.name === 'DynamoDB.PutItem');
+    expect(put?.status).toEqual({
+      code: 2,
+      message: 'ProvisionedThroughputExceededException: ProvisionedThroughputExceededException',
+    });
+    expect(put?.attributes).toMatchObject({
+      'error.type': 'ProvisionedThroughputExceededException',
+      'aws.throttle': true,
+      'aws.retries': 1,
+      'http.response.status_code': 400,
+      'aws.request_id': 'PROXY2',
+    });
+    expect(spans.find((span) => span.kind === 2)?.status.code).toBe(2);
+    twoAttempts.destroy();
   });
 
   it('marks a failed DynamoDB call as an error with the service error name and request id', async () => {
