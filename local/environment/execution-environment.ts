@@ -241,12 +241,16 @@ export class ExecutionEnvironment implements LambdaApiHost {
   /** Stops everything (reason `spindown`): interrupts a running invoke, then the shutdown sequence. */
   async shutdown(): Promise<void> {
     if (this.currentPhase && !this.dead) {
-      this.fault ??= {
-        status: 'failure',
-        errorType: 'Sandbox.Shutdown',
-        message: 'The sandbox is shutting down',
-        reason: 'spindown',
-      };
+      // An invocation that already answered its caller finishes its phase (extensions still
+      // flushing); one still waiting for the runtime is interrupted.
+      if (!this.current?.outcome) {
+        this.fault ??= {
+          status: 'failure',
+          errorType: 'Sandbox.Shutdown',
+          message: 'The sandbox is shutting down',
+          reason: 'spindown',
+        };
+      }
       this.notify();
       await this.currentPhase;
     }
