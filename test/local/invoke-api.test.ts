@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { readStoredSegments } from '../../local/xray/trace-store';
 import { eventually } from './sandbox-polling';
 
 const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
@@ -160,5 +161,34 @@ describe('Lambda Invoke API', () => {
       counts: [2, 1],
       logGroup: '/aws/lambda/echo',
     });
+  });
+
+  it('writes a faulted function segment with the error as its cause for a traced failing invoke', async () => {
+    // Prepare
+    const root = '1-6b09f000-0000000000000000000e4404';
+
+    // Act
+    // The SDK's InvokeCommand has no trace-header parameter; Lambda reads X-Amzn-Trace-Id from the request.
+    const traced = await fetch(`${sandbox.lambdaUrl}/2015-03-31/functions/echo/invocations`, {
+      method: 'POST',
+      headers: { 'x-amzn-trace-id': `Root=${root};Sampled=1` },
+      body: '{"mode":"error"}',
+    });
+
+    // Assess
+    expect(traced.headers.get('x-amz-function-error')).toBe('Unhandled');
+    const segments = await eventually(
+      async () => {
+        await sandbox.traces.flush();
+        return (await readStoredSegments(sandbox.paths.xray)).filter(
+          (stored) => stored.document.trace_id === root,
+        );
+      },
+      (found) => found.length >= 2,
+    );
+    const fn = segments.find((stored) => stored.document.origin === 'AWS::Lambda::Function')!.document;
+    expect(fn.fault).toBe(true);
+    expect(fn.cause).toMatchObject({ exceptions: [{ type: 'TypeError', message: 'deliberate failure' }] });
+    expect(fn.subsegments?.find((sub) => sub.name === 'Invocation')?.fault).toBe(true);
   });
 });
