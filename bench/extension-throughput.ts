@@ -15,7 +15,6 @@ import { RegisterProbe } from './extension-start/register-probe';
 import { randomLoopbackAddress } from './loopback-address';
 import { NullSink } from './null-sink';
 import { encodeSpanBatch, postSpans, type SpanBatch } from './otlp-span-load';
-import { EXTENSION_LAUNCHER } from './paths';
 import { treeRssMb } from './process-memory';
 import { progress } from './progress';
 import type { ExtensionThroughputResult } from './run-result';
@@ -100,20 +99,21 @@ async function invocation(probe: RegisterProbe, load: () => Promise<void>): Prom
   return nextAt - runtimeDoneAt;
 }
 
-/** Measures the project's extension; needs `dist/layer` (npm run build). */
+/** Measures the project's extension started from `launcher` (`<layer>/extensions/telemetry-extension`). */
 export async function measureExtensionThroughput(
+  launcher: string,
   seconds: number,
   burstSpans: number,
 ): Promise<ExtensionThroughputResult> {
-  await access(EXTENSION_LAUNCHER).catch(() => {
-    throw new Error(`${EXTENSION_LAUNCHER} is missing; run npm run build`);
+  await access(launcher).catch(() => {
+    throw new Error(`${launcher} is missing; the extension build failed`);
   });
   const sink = await NullSink.start();
   const address = randomLoopbackAddress();
   const probe = await RegisterProbe.start(address);
   const pin = await hasTaskset();
   // Core 1 for the extension; the load generator and sink share the other one.
-  const [command, args] = pin ? ['taskset', ['-c', '1', EXTENSION_LAUNCHER]] : [EXTENSION_LAUNCHER, []];
+  const [command, args] = pin ? ['taskset', ['-c', '1', launcher]] : [launcher, []];
   const child = spawnTracked(command as string, args as string[], {
     env: extensionEnvironment(probe.runtimeApi, address, {
       TELEMETRY_TRACES_EXPORTER: 'xray',

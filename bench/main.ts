@@ -5,6 +5,7 @@
  * Stages run one after another (never in parallel: they would measure each other), each
  * isolated — a stage that fails is reported as missing with its reason and the run goes on.
  */
+import path from 'node:path';
 import { ARTICLE_REFERENCE_128MB, DEFAULT_COST_ASSUMPTIONS, estimateCost } from './cost-model';
 import {
   buildFloors,
@@ -13,12 +14,12 @@ import {
 } from './extension-start/extension-start';
 import { measureExtensionThroughput } from './extension-throughput';
 import { describeMachine } from './machine';
-import { type BenchOptions, parseOptions, type Stage, UsageError } from './options';
-import { RESULTS_DIR } from './paths';
+import { type BenchOptions, parseOptions, STAGES, type Stage, UsageError } from './options';
+import { EXTENSION_LAYER, RESULTS_DIR } from './paths';
 import { progress } from './progress';
 import { writeResults } from './report/write-results';
 import type { CostResult, RunResult, VariantId, VariantSizes } from './run-result';
-import { measureColdStarts, measureWarmPath } from './sandbox-stages';
+import { measureThroughSandbox } from './sandbox-stages';
 import { measureArtifact } from './sizes';
 import { evaluateTargets } from './targets';
 import { VARIANTS } from './variant-catalog';
@@ -107,6 +108,9 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
     );
   }
   const runtimes = built?.runtimes ?? [];
+  const launcher = built
+    ? path.join(built.extensionLayer, 'extensions', 'telemetry-extension')
+    : path.join(EXTENSION_LAYER, 'extensions', 'telemetry-extension');
 
   if (wants('sizes') && built) {
     result.sizes = (await stage(result, 'sizes', () => sizesOf(runtimes))) ?? [];
@@ -114,7 +118,7 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
   if (wants('extension-start')) {
     result.extensionStart = await stage(result, 'extension-start', async () => {
       const floors = await buildFloors();
-      const project = await projectExtensionSubjects();
+      const project = await projectExtensionSubjects(launcher);
       return measureExtensionStart(
         [...floors, ...project.subjects],
         options.extensionStarts,
@@ -127,18 +131,27 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
   }
   if (wants('throughput')) {
     result.extensionThroughput = await stage(result, 'throughput', () =>
-      measureExtensionThroughput(options.throughputSeconds, options.burstSpans),
+      measureExtensionThroughput(launcher, options.throughputSeconds, options.burstSpans),
     );
   }
-  if (wants('cold-start') && built) {
-    result.coldStart = await stage(result, 'cold-start', () =>
-      measureColdStarts(runtimes, options.coldStarts, result.missing),
+  if ((wants('cold-start') || wants('warm-path')) && built) {
+    const measured = await stage(result, wants('cold-start') ? 'cold-start' : 'warm-path', () =>
+      measureThroughSandbox(
+        runtimes,
+        {
+          coldStarts: wants('cold-start') ? options.coldStarts : 0,
+          warmSeconds: wants('warm-path') ? options.warmSeconds : 0,
+          warmConnections: options.warmConnections,
+          warmRounds: options.warmRounds,
+        },
+        result.missing,
+      ),
     );
+    if (measured?.coldStart) result.coldStart = measured.coldStart;
+    if (measured?.warmPath) result.warmPath = measured.warmPath;
   }
-  if (wants('warm-path') && built) {
-    result.warmPath = await stage(result, 'warm-path', () =>
-      measureWarmPath(runtimes, options.warmSeconds, options.warmConnections, result.missing),
-    );
+  for (const skipped of STAGES.filter((name) => !wants(name))) {
+    result.missing.push({ stage: skipped, reason: 'not requested in this run (--only/--skip)' });
   }
   const cost = costOf(result);
   if (cost) result.cost = cost;

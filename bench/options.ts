@@ -16,7 +16,10 @@ export interface BenchOptions {
   extensionStarts: number;
   /** Seconds of sustained load per warm-path variant. */
   warmSeconds: number;
+  /** One connection: a Lambda environment serves one request at a time. */
   warmConnections: number;
+  /** Warm load is split into this many slices, interleaved across variants. */
+  warmRounds: number;
   /** Seconds of span load for the throughput stage. */
   throughputSeconds: number;
   /** Spans in the memory burst. */
@@ -35,11 +38,19 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only stage,...] [--sk
 
 // Quick mode must finish in under 3 minutes on a shared two-core machine, builds included;
 // full mode trades time for tighter percentiles.
-const QUICK = { coldStarts: 5, extensionStarts: 5, warmSeconds: 8, throughputSeconds: 4, burstSpans: 50_000 };
+const QUICK = {
+  coldStarts: 5,
+  extensionStarts: 5,
+  warmSeconds: 8,
+  warmRounds: 2,
+  throughputSeconds: 4,
+  burstSpans: 50_000,
+};
 const FULL = {
   coldStarts: 20,
   extensionStarts: 20,
   warmSeconds: 30,
+  warmRounds: 5,
   throughputSeconds: 15,
   burstSpans: 200_000,
 };
@@ -73,5 +84,5 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const stages = (only ?? [...STAGES]).filter((stage) => !skip.includes(stage));
   if (stages.length === 0) throw new UsageError('no stage left to run; loosen --only/--skip');
   const counts = quick ? QUICK : FULL;
-  return { mode: quick ? 'quick' : 'full', stages, ...counts, warmConnections: 8 };
+  return { mode: quick ? 'quick' : 'full', stages, ...counts, warmConnections: 1 };
 }

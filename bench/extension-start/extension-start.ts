@@ -74,12 +74,14 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** The project's extension builds that exist, and the names of those that do not. */
-export async function projectExtensionSubjects(): Promise<{ subjects: StartSubject[]; missing: string[] }> {
+export async function projectExtensionSubjects(
+  launcher: string = EXTENSION_LAUNCHER,
+): Promise<{ subjects: StartSubject[]; missing: string[] }> {
   const subjects: StartSubject[] = [];
   const missing: string[] = [];
-  if (await exists(EXTENSION_LAUNCHER)) {
-    subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: EXTENSION_LAUNCHER });
-  } else missing.push(`Node bundle (${path.relative(ROOT, EXTENSION_LAUNCHER)}; run npm run build)`);
+  if (await exists(launcher)) {
+    subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: launcher });
+  } else missing.push(`Node bundle (${path.relative(ROOT, launcher)}; the build failed)`);
   let single: string | undefined;
   for (const candidate of SINGLE_EXECUTABLE_CANDIDATES) {
     if (await exists(candidate)) {

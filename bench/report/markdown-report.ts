@@ -167,7 +167,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
   if (warm && warmEntries.length > 0) {
     const first = warm.byVariant[warmEntries[0]!.id]!;
     out.push(
-      `Sustained load through the HTTP front door for ${first.durationSec} s per variant with ${first.connections} connections (one warm environment). Function duration and billed duration from \`platform.report\`; post-runtime = \`platform.report\` minus \`platform.runtimeDone\` durations (time the extensions took after the response).`,
+      `Sustained load through the HTTP front door for ${first.durationSec} s per variant with ${first.connections} connection${first.connections === 1 ? '' : 's'} (one warm environment, which serves one request at a time, so each request also waits out the previous invoke's post-runtime phase), interleaved across variants in slices. Function duration and billed duration from \`platform.report\`; post-runtime = \`platform.report\` minus \`platform.runtimeDone\` durations (time the extensions took after the response).`,
       '',
       table(
         [

@@ -1,15 +1,15 @@
 /**
- * Builds the four variants of the todo handler into `dist/bench/variants/<id>/` and describes
- * how the sandbox runs each. The project's own artifacts (`npm run build`) are used as they are
- * for (b); the others are bundled here with the same esbuild settings as `scripts/build.mjs`, so
- * the only difference between variants is the telemetry.
+ * Builds the four variants of the todo handler into `dist/bench/` and describes how the sandbox
+ * runs each. (a) and (b) come from the project's own build script (TELEMETRY=off and normal);
+ * (c) adds a wrapper layer to (a); (d) is bundled here with the build script's esbuild settings,
+ * so the only difference between variants is the telemetry.
  */
 import { execFile } from 'node:child_process';
-import { access, copyFile, cp, mkdir, rm } from 'node:fs/promises';
+import { access, copyFile, cp, mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
-import { BENCH_DIST, DIST, EXTENSION_LAYER, ROOT } from '../paths';
+import { BENCH_DIST, ROOT } from '../paths';
 import type { VariantId } from '../run-result';
 
 const run = promisify(execFile);
@@ -35,6 +35,8 @@ const COMMON: BuildOptions = {
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  // As the function target of scripts/build.mjs: ESM entry points tree-shake far better.
+  mainFields: ['module', 'main'],
   minify: true,
   treeShaking: true,
   sourcemap: true,
@@ -62,12 +64,31 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/** Runs the project build (`scripts/build.mjs`) so (b) measures the current sources. */
-export async function buildProject(environment: Record<string, string> = {}): Promise<void> {
-  await run(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), 'function', 'extension'], {
-    cwd: ROOT,
+// The project build runs from a copy of the sources under dist/bench so that it never rewrites
+// dist/ (which tests and `npm start` may be reading) and so (a) comes from the build script's own
+// TELEMETRY=off switch rather than an imitation of it. node_modules is linked, not copied.
+const BUILD_ROOT = path.join(BENCH_DIST, 'project');
+const COPIED_SOURCES = ['functions', 'extension', 'scripts', 'package.json', 'tsconfig.json'];
+
+/** Runs `scripts/build.mjs` on a copy of the sources; returns the copy's `dist/`. */
+export async function buildProject(
+  environment: Record<string, string>,
+  label: string,
+  targets: string[],
+): Promise<string> {
+  const root = path.join(BUILD_ROOT, label);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  for (const entry of COPIED_SOURCES) {
+    if (await exists(path.join(ROOT, entry)))
+      await cp(path.join(ROOT, entry), path.join(root, entry), { recursive: true });
+  }
+  await symlink(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  await run(process.execPath, [path.join(root, 'scripts', 'build.mjs'), ...targets], {
+    cwd: root,
     env: { ...process.env, ...environment },
   });
+  return path.join(root, 'dist');
 }
 
 async function bundleHandler(entry: string, outDir: string): Promise<void> {
@@ -75,11 +96,22 @@ async function bundleHandler(entry: string, outDir: string): Promise<void> {
   await build({ ...COMMON, entryPoints: [entry], outfile: path.join(outDir, 'index.mjs') });
 }
 
-/** The no-telemetry handler: the project's TELEMETRY=off build when it supports one, else the bare handler. */
-async function buildNoTelemetry(outDir: string): Promise<'project TELEMETRY=off build' | 'bench entry'> {
-  const entry = path.join(VARIANT_SOURCES, 'no-telemetry-handler.ts');
-  await bundleHandler(entry, outDir);
-  return 'bench entry';
+/** Whether scripts/build.mjs honours TELEMETRY=off (it swaps the handler telemetry for a no-op). */
+async function buildSupportsTelemetryOff(): Promise<boolean> {
+  const script = await readFile(path.join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+  return script.includes("TELEMETRY === 'off'");
+}
+
+/** The no-telemetry handler: the project's TELEMETRY=off build when it has one, else the bare handler. */
+async function buildNoTelemetry(outDir: string): Promise<string> {
+  if (await buildSupportsTelemetryOff()) {
+    const dist = await buildProject({ TELEMETRY: 'off' }, 'telemetry-off', ['function']);
+    await rm(outDir, { recursive: true, force: true });
+    await cp(path.join(dist, 'functions', 'todos'), outDir, { recursive: true });
+    return 'scripts/build.mjs with TELEMETRY=off';
+  }
+  await bundleHandler(path.join(VARIANT_SOURCES, 'no-telemetry-handler.ts'), outDir);
+  return 'bench/variants/no-telemetry-handler.ts: the build script has no TELEMETRY=off yet';
 }
 
 async function buildOpenTelemetryLayer(layerDir: string): Promise<void> {
@@ -100,9 +132,15 @@ async function buildOpenTelemetryLayer(layerDir: string): Promise<void> {
 }
 
 /** Builds every variant; returns how to run each and how (a) was made. */
-export async function buildVariants(): Promise<{ runtimes: VariantRuntime[]; noTelemetrySource: string }> {
+export async function buildVariants(): Promise<{
+  runtimes: VariantRuntime[];
+  noTelemetrySource: string;
+  /** The project's extension layer as built for this run. */
+  extensionLayer: string;
+}> {
   await mkdir(VARIANT_DIST, { recursive: true });
-  await buildProject();
+  const projectDist = await buildProject({}, 'normal', ['function', 'extension']);
+  const extensionLayer = path.join(projectDist, 'layer');
   const noneDir = path.join(VARIANT_DIST, 'none');
   const noTelemetrySource = await buildNoTelemetry(noneDir);
 
@@ -116,11 +154,11 @@ export async function buildVariants(): Promise<{ runtimes: VariantRuntime[]; noT
     { id: 'none', codeDir: noneDir, handler: 'index.handler', layers: [], environment: {} },
     {
       id: 'ours',
-      codeDir: path.join(DIST, 'functions', 'todos'),
+      codeDir: path.join(projectDist, 'functions', 'todos'),
       handler: 'index.handler',
-      layers: [EXTENSION_LAYER],
+      layers: [extensionLayer],
       environment: {},
-      sizedLayer: EXTENSION_LAYER,
+      sizedLayer: extensionLayer,
     },
     {
       id: 'adot',
@@ -137,5 +175,5 @@ export async function buildVariants(): Promise<{ runtimes: VariantRuntime[]; noT
     },
     { id: 'powertools', codeDir: powertoolsDir, handler: 'index.handler', layers: [], environment: {} },
   ];
-  return { runtimes, noTelemetrySource };
+  return { runtimes, noTelemetrySource, extensionLayer };
 }
