@@ -21,6 +21,27 @@ export interface EnvironmentProcessOptions {
   readonly onLine: (line: string) => void;
 }
 
+/** Process groups still alive, so they can be killed if the sandbox exits without shutting down. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A frozen process cannot notice its parent died: without this, an aborted sandbox would
+  // leave stopped runtimes and extensions behind. Only synchronous work runs in 'exit'.
+  process.once('exit', () => {
+    for (const group of liveGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+}
+
 /** A spawned process and its group. */
 export class EnvironmentProcess {
   readonly exited: Promise<ProcessExit>;
@@ -39,12 +60,15 @@ export class EnvironmentProcess {
       if (stream)
         createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', options.onLine);
     }
+    const pid = this.child.pid;
+    if (pid !== undefined) trackGroup(pid);
     this.exited = new Promise((resolve) => {
       this.child.once('error', () => {
         this.exit ??= { code: 127, signal: null };
         resolve(this.exit);
       });
       this.child.once('exit', (code, signal) => {
+        if (pid !== undefined) liveGroups.delete(pid);
         this.exit ??= { code, signal };
         resolve(this.exit);
       });
