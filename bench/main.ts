@@ -5,6 +5,7 @@
  * Stages run one after another (never in parallel: they would measure each other), each
  * isolated — a stage that fails is reported as missing with its reason and the run goes on.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ARTICLE_REFERENCE_128MB, DEFAULT_COST_ASSUMPTIONS, estimateCost } from './cost-model';
 import {
@@ -15,8 +16,9 @@ import {
 import { measureExtensionThroughput } from './extension-throughput';
 import { describeMachine } from './machine';
 import { type BenchOptions, parseOptions, STAGES, type Stage, UsageError } from './options';
-import { EXTENSION_LAYER, RESULTS_DIR } from './paths';
+import { EXTENSION_LAYER, RESULTS_DIR, ROOT } from './paths';
 import { progress } from './progress';
+import { renderReadmeSection, replaceReadmeSection } from './report/readme-section';
 import { writeResults } from './report/write-results';
 import type { CostResult, RunResult, VariantId, VariantSizes } from './run-result';
 import { measureThroughSandbox } from './sandbox-stages';
@@ -174,6 +176,18 @@ function printHeadline(result: RunResult): void {
     console.log(`missing: ${result.missing.map((m) => `${m.stage} (${m.reason})`).join('; ')}`);
 }
 
+/** Puts the run's headline figures in the README's marked section (nothing else is touched). */
+async function updateReadme(result: RunResult, reportPath: string): Promise<void> {
+  const file = path.join(ROOT, 'README.md');
+  const readme = await readFile(file, 'utf8').catch(() => undefined);
+  if (readme === undefined) return;
+  const updated = replaceReadmeSection(readme, renderReadmeSection(result, reportPath));
+  if (updated !== readme) {
+    await writeFile(file, updated);
+    console.log('README.md: benchmark section updated');
+  }
+}
+
 async function main(): Promise<void> {
   let options: BenchOptions;
   try {
@@ -187,6 +201,7 @@ async function main(): Promise<void> {
   }
   const result = await runBench(options);
   const files = await writeResults(result, RESULTS_DIR);
+  await updateReadme(result, path.relative(ROOT, files.markdown));
   printHeadline(result);
   console.log(`report: ${files.markdown}`);
   console.log(`data:   ${files.json}`);

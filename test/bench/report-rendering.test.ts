@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport } from '../../bench/report/markdown-report';
+import {
+  README_END,
+  README_START,
+  renderReadmeSection,
+  replaceReadmeSection,
+} from '../../bench/report/readme-section';
 import { barChart, distributionChart, escapeXml, niceCeiling } from '../../bench/report/svg-charts';
 import type { RunResult } from '../../bench/run-result';
 import { summarize } from '../../bench/statistics';
@@ -145,5 +151,39 @@ describe('svg charts', () => {
     expect(niceCeiling(3.2)).toBe(5);
     expect(niceCeiling(120)).toBe(200);
     expect(niceCeiling(0)).toBe(1);
+  });
+});
+
+describe('README section', () => {
+  it('replaces only what lies between the markers', () => {
+    // Prepare
+    const readme = `intro\n${README_START}\nold figures\n${README_END}\n\n## Project layout\n`;
+
+    // Act
+    const updated = replaceReadmeSection(readme, 'new figures');
+
+    // Assess
+    expect(updated).toBe(`intro\n${README_START}\nnew figures\n${README_END}\n\n## Project layout\n`);
+  });
+
+  it('leaves a README without markers unchanged', () => {
+    // Prepare / Act / Assess
+    expect(replaceReadmeSection('no markers here', 'x')).toBe('no markers here');
+  });
+
+  it('names the command, the report and every variant', () => {
+    // Prepare
+    const result = run({
+      coldStart: { samplesPerVariant: 3, byVariant: { none: cold([100, 100, 100], [1, 1, 1]) } },
+    });
+
+    // Act
+    const section = renderReadmeSection(result, 'bench/results/x.md');
+
+    // Assess
+    expect(section).toContain('`npm run bench -- --quick`');
+    expect(section).toContain('[bench/results/x.md](bench/results/x.md)');
+    for (const variant of VARIANTS) expect(section).toContain(`| ${variant.label} |`);
+    expect(section).toMatch(/\| \(a\) no telemetry \| 100\.0 \| 1\.00× \|/);
   });
 });
