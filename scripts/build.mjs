@@ -76,6 +76,9 @@ const targets = {
       ...common,
       entryPoints: [path.join(root, 'extension', 'src', 'main.ts')],
       outfile: path.join(layer, EXTENSION_NAME, 'index.mjs'),
+      // The extension bundles no CommonJS; skipping the require shim spares loading node:module
+      // before registration.
+      banner: {},
     });
     // Lambda starts every executable in /opt/extensions; the launcher's file name
     // is the name the extension registers with.

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzip } from 'node:zlib';
 import type { HostPort } from './config';
 import { BadPayloadError } from './errors';
 import { encodeExportResponse } from './otlp/export-response';
@@ -194,6 +192,8 @@ export class OtlpReceiver {
     if (contentEncoding === 'identity') return raw;
     if (contentEncoding !== 'gzip')
       throw new BadPayloadError(`content-encoding ${contentEncoding} is not supported; use gzip`, 415);
+    // Loaded on first use: zlib is not needed before registration, where every millisecond counts.
+    const { gunzip } = await import('node:zlib');
     return new Promise((resolve, reject) => {
       // The output bound keeps a small compressed body from inflating past the limit.
       gunzip(raw, { maxOutputLength: limit }, (error, inflated) => {
@@ -218,7 +218,7 @@ function fail(res: ServerResponse, error: unknown): void {
 /** Answers with an RFC 9457 problem document carrying a request id for the extension's log. */
 function problem(res: ServerResponse, status: number, title: string, detail: string): void {
   if (res.headersSent) return;
-  const requestId = randomUUID();
+  const requestId = problemId();
   const payload = Buffer.from(JSON.stringify({ type: 'about:blank', title, status, detail, requestId }));
   res.writeHead(status, {
     'content-type': 'application/problem+json',
@@ -226,4 +226,11 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
     'x-request-id': requestId,
   });
   res.end(payload);
+}
+
+// A UUID-shaped id for correlating a problem answer with the log; uniqueness, not secrecy, is
+// needed, and Math.random spares loading node:crypto ahead of registration.
+function problemId(): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

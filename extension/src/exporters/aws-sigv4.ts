@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import type { AwsCredentials } from '../config';
 
 /** A request to sign; `headers` must not yet hold `authorization`. */
@@ -18,13 +17,17 @@ export interface SignableRequest {
  * signs two kinds of small JSON/protobuf POSTs, and node:crypto does it without adding the SDK's
  * signer packages to a bundle whose load time sits on every cold start.
  */
-export function signRequest(
+export async function signRequest(
   request: SignableRequest,
   service: string,
   region: string,
   credentials: AwsCredentials,
   now: Date = new Date(),
-): Record<string, string> {
+): Promise<Record<string, string>> {
+  // Loaded on first use: node:crypto costs ~10-30 ms to load, and registration must not wait for it.
+  const { createHash, createHmac } = await import('node:crypto');
+  const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
   const amzDate = now
     .toISOString()
     .replace(/[-:]/g, '')
@@ -92,12 +95,4 @@ function uriEncode(value: string): string {
     /[!'()*]/g,
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
-}
-
-function sha256Hex(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data).digest();
 }

@@ -39,7 +39,7 @@ export class OtlpJsonExporter implements SpanExporter {
     const baseHeaders = { ...this.options.headers, 'content-type': 'application/json' };
     const headers =
       this.signingRegion && this.options.credentials
-        ? signRequest(
+        ? await signRequest(
             { method: 'POST', url: this.url, headers: baseHeaders, body },
             'xray',
             this.signingRegion,

@@ -36,7 +36,7 @@ export class XRayApiExporter implements SpanExporter {
     const body = Buffer.from(JSON.stringify({ TraceSegmentDocuments: documents }));
     const baseHeaders = { 'content-type': 'application/json' };
     const headers = this.options.credentials
-      ? signRequest(
+      ? await signRequest(
           { method: 'POST', url: this.url, headers: baseHeaders, body },
           'xray',
           this.options.region,

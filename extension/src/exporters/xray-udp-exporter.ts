@@ -1,4 +1,4 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { HostPort } from '../config';
 import { ExportError } from '../errors';
 import type { TelemetrySpan } from '../otlp/span';
@@ -23,6 +23,8 @@ export class XRayUdpExporter implements SpanExporter {
   ) {}
 
   async export(spans: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
+    // Loaded on first use, after registration, and only when UDP is configured.
+    const { createSocket } = await import('node:dgram');
     this.socket ??= createSocket(this.daemon.host.includes(':') ? 'udp6' : 'udp4').unref();
     let rejected = 0;
     for (const span of spans) {
