@@ -11,6 +11,8 @@ import { SandboxError, StartupError, UsageError } from './sandbox-errors';
 
 /** Lambda's 2 s shutdown deadline plus closing servers and flushing stores; past it the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5_000;
+/** How often the CLI checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 1_000;
 
 async function prepare(config: SandboxConfig): Promise<void> {
   const functionSources = [
@@ -109,6 +111,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // `npm start` does not always pass SIGTERM on to its script: when the parent that started the
+  // sandbox goes away, shut down as for SIGTERM rather than leave environments running.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) stop('SIGHUP');
+  }, PARENT_CHECK_MS).unref();
 }
 
 main().catch((error: unknown) => {
