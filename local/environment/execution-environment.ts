@@ -263,16 +263,26 @@ export class ExecutionEnvironment implements LambdaApiHost {
   private async runInvoke(input: InvokeInput, resolve: (output: InvokeOutput) => void): Promise<void> {
     this.thaw();
     const requestId = randomUUID();
+    const trace = invocationTrace(input.traceHeader);
+    const emitStart = () =>
+      this.emitPlatform('platform.start', {
+        requestId,
+        version: FUNCTION_VERSION,
+        tracing: { spanId: trace.functionSegmentId, type: 'X-Amzn-Trace-Id', value: trace.header },
+      });
+    let started = false;
     this.logTail = [];
     if (!this.initialized) {
       let init = await this.runInit('init', INIT_LIMIT_MS);
       if (!init.ok) {
         await this.stopProcesses('failure');
-        // Lambda retries a failed Init inside the first invoke, under the function's timeout.
+        // Lambda retries a failed Init inside the first invoke (after its START), under the function's timeout.
+        emitStart();
+        started = true;
         init = await this.runInit('invoke', this.def.timeoutSec * 1000);
       }
       if (!init.ok) {
-        await this.failInvokeAtInit(requestId, input, init, resolve);
+        await this.failInvokeAtInit(requestId, trace, init, resolve);
         return;
       }
       this.initialized = true;
@@ -286,7 +296,7 @@ export class ExecutionEnvironment implements LambdaApiHost {
       startedAt: performance.now(),
       startTime,
       payload: input.payload,
-      trace: invocationTrace(input.traceHeader),
+      trace,
       clientContext: input.clientContext,
       delivered: false,
       outcome: undefined,
@@ -297,11 +307,7 @@ export class ExecutionEnvironment implements LambdaApiHost {
     };
     this.current = invocation;
     const tracing = { type: 'X-Amzn-Trace-Id' as const, value: invocation.trace.header };
-    this.emitPlatform('platform.start', {
-      requestId,
-      version: FUNCTION_VERSION,
-      tracing: { spanId: invocation.trace.functionSegmentId, ...tracing },
-    });
+    if (!started) emitStart();
     for (const extension of this.extensions.values()) {
       if (!extension.events.has('INVOKE')) continue;
       this.deliverToExtension(extension, {
@@ -359,16 +365,10 @@ export class ExecutionEnvironment implements LambdaApiHost {
 
   private async failInvokeAtInit(
     requestId: string,
-    input: InvokeInput,
+    trace: InvocationTrace,
     init: InitResult,
     resolve: (output: InvokeOutput) => void,
   ): Promise<void> {
-    const trace = invocationTrace(input.traceHeader);
-    this.emitPlatform('platform.start', {
-      requestId,
-      version: FUNCTION_VERSION,
-      tracing: { spanId: trace.functionSegmentId, type: 'X-Amzn-Trace-Id', value: trace.header },
-    });
     const errorType = init.errorType ?? 'Runtime.Unknown';
     resolve({
       requestId,

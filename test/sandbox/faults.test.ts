@@ -122,6 +122,31 @@ describe('faults reset the execution environment', () => {
     });
   });
 
+  it('ends an Init that passes 10 s with status timeout and retries it under the function timeout', async () => {
+    // Prepare: an extension that would register only after 20 s holds the registration barrier.
+    const layer = await sandbox.layer(['sluggish']);
+    const pool = await sandbox.pool(
+      { layers: [layer], timeoutSec: 1 },
+      { sluggish: { registerDelayMs: 20_000 } },
+    );
+
+    // Act
+    const output = await pool.invoke({ payload: Buffer.from('{}') });
+
+    // Assess
+    expect(output.status).toBe('timeout');
+    expect(output.errorType).toBe('Sandbox.Timedout');
+    const reports = sandbox.observer.records<{ phase: string; status: string }>('platform.initReport');
+    expect(reports.map((r) => [r.phase, r.status])).toEqual([
+      ['init', 'timeout'],
+      ['invoke', 'timeout'],
+    ]);
+    const order = sandbox.observer
+      .types()
+      .filter((t) => t === 'platform.initReport' || t === 'platform.start');
+    expect(order).toEqual(['platform.initReport', 'platform.start', 'platform.initReport']);
+  });
+
   it('keeps serving other invokes while one environment times out', async () => {
     // Prepare
     const pool = await sandbox.pool({ concurrency: 2, timeoutSec: 1 });
