@@ -1,6 +1,7 @@
 // dynalite ships no type declarations; this is the part of its API the sandbox uses.
 declare module 'dynalite' {
   import type { Server } from 'node:http';
+
   interface DynaliteOptions {
     path?: string | undefined;
     createTableMs?: number;

@@ -24,7 +24,9 @@ export interface EmbeddedDynamoDBOptions {
 }
 
 /** Starts dynalite and creates the tables. */
-export async function startEmbeddedDynamoDB(options: EmbeddedDynamoDBOptions = {}): Promise<EmbeddedDynamoDB> {
+export async function startEmbeddedDynamoDB(
+  options: EmbeddedDynamoDBOptions = {},
+): Promise<EmbeddedDynamoDB> {
   // Tables become ACTIVE at once instead of after dynalite's default 500 ms.
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
   await new Promise<void>((resolve, reject) => {
