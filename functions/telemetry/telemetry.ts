@@ -250,7 +250,8 @@ function endServerSpan(
   responseBytes: number | undefined,
   error: unknown,
 ): void {
-  span.setAttribute('http.response.status_code', statusCode);
+  // A thrown error formed no response: API Gateway's 502 is its own, not this span's.
+  if (error === undefined) span.setAttribute('http.response.status_code', statusCode);
   if (responseBytes !== undefined) span.setAttribute('http.response.body.size', responseBytes);
   if (error !== undefined) {
     if (error instanceof Error) span.recordException(error);

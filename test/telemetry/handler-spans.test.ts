@@ -230,6 +230,7 @@ describe('handler spans', () => {
     const server = decodeTraceRequests(receiver.requests).find((span) => span.kind === 2);
     expect(server?.status).toEqual({ code: 2, message: 'order exploded' });
     expect(server?.attributes['error.type']).toBe('TypeError');
+    expect(server?.attributes).not.toHaveProperty('http.response.status_code');
     expect(server?.events).toEqual([
       {
         name: 'exception',
