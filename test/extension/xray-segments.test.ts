@@ -139,7 +139,8 @@ describe('span to X-Ray segment translation', () => {
         'rpc.method': 'Query',
         'aws.dynamodb.table_names': ['a', 'b'],
         'http.response.status_code': 400,
-        'error.type': 'ProvisionedThroughputExceededException',
+        'aws.throttle': true,
+        'aws.retries': 2,
       },
       status: { code: 2, message: 'Rate exceeded' },
     });

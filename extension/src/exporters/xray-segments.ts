@@ -62,6 +62,8 @@ const MAPPED = new Set([
   'aws.dynamodb.table_names',
   'aws.request_id',
   'aws.region',
+  'aws.retries',
+  'aws.throttle',
   'cloud.region',
   'http.request.method',
   'http.method',
@@ -139,7 +141,9 @@ export function spanToSegment(span: TelemetrySpan, context: SegmentContext): Seg
   const status = num(attrs['http.response.status_code']) ?? num(attrs['http.status_code']);
   const exceptions = exceptionsOf(span, isAws || isRemote);
   const errorType = str(attrs['error.type']) ?? exceptions[0]?.type;
-  if (status === 429 || (errorType !== undefined && THROTTLE_ERRORS.has(errorType))) {
+  const throttled =
+    attrs['aws.throttle'] === true || (errorType !== undefined && THROTTLE_ERRORS.has(errorType));
+  if (status === 429 || throttled) {
     doc.throttle = true;
     doc.error = true;
   } else if (status !== undefined && status >= 400 && status < 500) doc.error = true;
@@ -186,8 +190,8 @@ function awsBlock(
   attrs: Attributes,
   resource: Attributes,
   context: SegmentContext,
-): Record<string, string | string[]> {
-  const aws: Record<string, string | string[]> = {};
+): Record<string, string | number | string[]> {
+  const aws: Record<string, string | number | string[]> = {};
   const operation = str(attrs['rpc.method']);
   if (operation) aws.operation = operation;
   const tables = attrs['aws.dynamodb.table_names'];
@@ -197,6 +201,8 @@ function awsBlock(
   else if (tableList.length > 1) aws.table_names = tableList;
   const requestId = str(attrs['aws.request_id']);
   if (requestId) aws.request_id = requestId;
+  const retries = num(attrs['aws.retries']);
+  if (retries !== undefined) aws.retries = retries;
   aws.region =
     str(attrs['cloud.region']) ?? str(attrs['aws.region']) ?? str(resource['cloud.region']) ?? context.region;
   return aws;
