@@ -60,6 +60,23 @@ describe('execution environment lifecycle', () => {
     expect(await processState(pid)).toBeUndefined();
   });
 
+  it('kills an extension that ignores SHUTDOWN once the deadline passes', async () => {
+    // Prepare
+    const layer = await sandbox.layer(['stubborn']);
+    const pool = await sandbox.pool({ layers: [layer] }, { stubborn: { onShutdown: 'ignore' } });
+    await pool.invoke({ payload: Buffer.from('{}') });
+    const pid = (await sandbox.recorded('stubborn')).find((l) => l.kind === 'started')?.pid ?? 0;
+
+    // Act
+    await pool.shutdown();
+
+    // Assess
+    const shutdown = (await sandbox.recorded('stubborn')).find((l) => l.event?.eventType === 'SHUTDOWN');
+    expect(shutdown?.event?.deadlineMs).toBeGreaterThan(shutdown?.at ?? Number.POSITIVE_INFINITY);
+    expect(pid).toBeGreaterThan(0);
+    expect(await processState(pid)).toBeUndefined();
+  });
+
   it('ends the invoke phase only after every INVOKE-subscribed extension called next', async () => {
     // Prepare: the extension works for a while after the INVOKE before calling next again.
     const layer = await sandbox.layer(['worker']);

@@ -29,6 +29,7 @@ export interface RecorderBehaviour {
   onInvoke?: 'next' | 'hang' | 'crash' | 'work';
   workMs?: number;
   failFirst?: number;
+  onShutdown?: 'exit' | 'ignore';
 }
 
 /** One line the recorder fixture wrote. */
