@@ -121,10 +121,12 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
     result.extensionStart = await stage(result, 'extension-start', async () => {
       const floors = await buildFloors();
       const project = await projectExtensionSubjects(launcher);
+      const codeDir = runtimes.find((runtime) => runtime.id === 'none')?.codeDir;
       return measureExtensionStart(
         [...floors, ...project.subjects],
         options.extensionStarts,
         project.missing,
+        codeDir,
       );
     });
     for (const build of result.extensionStart?.missingBuilds ?? []) {
@@ -201,7 +203,9 @@ async function main(): Promise<void> {
   }
   const result = await runBench(options);
   const files = await writeResults(result, RESULTS_DIR);
-  await updateReadme(result, path.relative(ROOT, files.markdown));
+  // Only a run of every stage speaks for the project; a partial run leaves the README alone.
+  if (options.stages.length === STAGES.length)
+    await updateReadme(result, path.relative(ROOT, files.markdown));
   printHeadline(result);
   console.log(`report: ${files.markdown}`);
   console.log(`data:   ${files.json}`);

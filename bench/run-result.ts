@@ -58,6 +58,8 @@ export interface ExtensionStartSubject {
   readyMs: Summary;
   /** Resident set of the extension's processes when it first waits on `event/next`. */
   rssMb: Summary;
+  /** `platform.initStart` → this extension's `platform.extension` in the sandbox core (ms resolution). */
+  sandboxRegisterMs?: Summary;
 }
 
 export interface ExtensionStartResult {

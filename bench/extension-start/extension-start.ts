@@ -9,6 +9,8 @@ import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { FunctionPool } from '../../local/environment/function-pool';
+import type { SandboxObserver } from '../../local/environment/types';
 import { spawnTracked } from '../child-process';
 import { randomLoopbackAddress } from '../loopback-address';
 import { BENCH_DIST, DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
@@ -48,7 +50,11 @@ export async function buildFloors(): Promise<StartSubject[]> {
   await copyFile(path.join(source, 'floor-extension.mjs'), path.join(jsLayer, 'floor-js.mjs'));
   // Same launcher form as the project's layer (sh exec node), so the comparison isolates the code.
   const jsLauncher = path.join(jsLayer, 'extensions', 'floor-js');
-  await writeFile(jsLauncher, '#!/bin/sh\nexec node "$(dirname "$0")/../floor-js.mjs"\n');
+  // The registered name must be the launcher's file name, which node's argv no longer shows.
+  await writeFile(
+    jsLauncher,
+    '#!/bin/sh\nFLOOR_EXTENSION_NAME="$(basename "$0")"\nexport FLOOR_EXTENSION_NAME\nexec node "$(dirname "$0")/../floor-js.mjs"\n',
+  );
   await chmod(jsLauncher, 0o755);
   return [
     { id: 'floor-c', label: 'floor: C (register + next)', executable: cExecutable },
@@ -155,8 +161,68 @@ export async function startOnce(
   }
 }
 
+/**
+ * Registration as the sandbox core sees it: a fresh execution environment per run with the
+ * subject's layer, timed from `platform.initStart` to the subject's `platform.extension`
+ * (emitted when its `register` is accepted). Telemetry API times have millisecond resolution.
+ */
+export async function registerThroughSandbox(
+  subject: StartSubject,
+  codeDir: string,
+  runs: number,
+): Promise<number[]> {
+  const layer = path.dirname(path.dirname(subject.executable));
+  const name = path.basename(subject.executable);
+  const samples: number[] = [];
+  for (let index = 0; index < runs; index++) {
+    let initStart: number | undefined;
+    let registered: number | undefined;
+    const observer: SandboxObserver = {
+      onLog: () => undefined,
+      onPlatformEvent: (_environmentId, event) => {
+        if (event.type === 'platform.initStart') initStart ??= Date.parse(event.time);
+        if (event.type === 'platform.extension' && (event.record as { name?: string }).name === name) {
+          registered ??= Date.parse(event.time);
+        }
+      },
+    };
+    const pool = new FunctionPool(
+      {
+        name: 'bench',
+        codeDir,
+        handler: 'index.handler',
+        memoryMb: 128,
+        timeoutSec: 10,
+        layers: [layer],
+        environment: { TABLE_NAME: 'bench', ...subject.environment },
+        concurrency: 1,
+        freeze: false,
+        idleTimeoutMs: 60_000,
+        region: 'us-east-1',
+      },
+      observer,
+    );
+    try {
+      // The event is not a valid request; only Init matters here, and the handler answers fast.
+      await pool.invoke({ payload: Buffer.from('{}') });
+    } finally {
+      await pool.shutdown();
+    }
+    if (initStart === undefined || registered === undefined) {
+      throw new Error(`${subject.id}: the sandbox reported no platform.extension for ${name}`);
+    }
+    samples.push(registered - initStart);
+  }
+  return samples;
+}
+
 /** Runs every subject `runs` times, interleaved, after one discarded warm-up start each. */
-export async function measureExtensionStart(subjects: StartSubject[], runs: number, missingBuilds: string[]) {
+export async function measureExtensionStart(
+  subjects: StartSubject[],
+  runs: number,
+  missingBuilds: string[],
+  functionCodeDir?: string,
+) {
   const samples = new Map<string, { registerMs: number[]; readyMs: number[]; rssMb: number[] }>();
   for (const subject of subjects) {
     // The first start pays for reading files into the page cache; Lambda's cold start does too,
@@ -174,6 +240,20 @@ export async function measureExtensionStart(subjects: StartSubject[], runs: numb
     }
     progress('extension start', `run ${index + 1}/${runs} done`);
   }
+  const throughSandbox = new Map<string, number[]>();
+  if (functionCodeDir) {
+    for (const subject of subjects) {
+      try {
+        throughSandbox.set(subject.id, await registerThroughSandbox(subject, functionCodeDir, runs));
+      } catch (error) {
+        progress('extension start', `through the sandbox: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    progress(
+      'extension start',
+      `registration through the sandbox core measured for ${throughSandbox.size} builds`,
+    );
+  }
   const result: ExtensionStartResult = {
     endpoint: 'bench-probe',
     runsPerSubject: runs,
@@ -186,6 +266,14 @@ export async function measureExtensionStart(subjects: StartSubject[], runs: numb
         registerMs: summarize(bucket.registerMs, `${subject.id} register ms`),
         readyMs: summarize(bucket.readyMs, `${subject.id} ready ms`),
         rssMb: summarize(bucket.rssMb, `${subject.id} RSS MB`),
+        ...(throughSandbox.has(subject.id)
+          ? {
+              sandboxRegisterMs: summarize(
+                throughSandbox.get(subject.id)!,
+                `${subject.id} sandbox register ms`,
+              ),
+            }
+          : {}),
       };
     }),
   };

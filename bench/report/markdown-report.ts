@@ -132,7 +132,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
   if (start && start.subjects.length > 0) {
     const floor = start.subjects.find((subject) => subject.id === 'floor-c');
     out.push(
-      `${start.runsPerSubject} starts each against ${start.endpoint === 'sandbox' ? 'the sandbox’s Extensions API' : 'a measurement-only Extensions API endpoint in the bench (register, event/next, telemetry subscribe; nothing else runs)'}. Register: process spawn → \`register\` received; ready: spawn → first \`event/next\`; RSS of the process tree 100 ms after that.`,
+      `${start.runsPerSubject} starts each against ${start.endpoint === 'sandbox' ? 'the sandbox’s Extensions API' : 'a measurement-only Extensions API endpoint in the bench (register, event/next, telemetry subscribe; nothing else runs)'}. Register: process spawn → \`register\` received; ready: spawn → first \`event/next\`; RSS of the process tree 100 ms after that. The sandbox columns time the same builds as the sandbox core runs them: \`platform.initStart\` → the extension's \`platform.extension\` in a fresh execution environment (millisecond resolution).`,
       '',
       table(
         [
@@ -144,6 +144,8 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
           'p90',
           'RSS p50 MB',
           'RSS max MB',
+          'sandbox register p50 ms',
+          'p90',
         ],
         start.subjects.map((subject) => [
           subject.label,
@@ -154,6 +156,8 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
           fixed(subject.readyMs.p90),
           fixed(subject.rssMb.p50),
           fixed(subject.rssMb.max),
+          fixed(subject.sandboxRegisterMs?.p50),
+          fixed(subject.sandboxRegisterMs?.p90),
         ]),
       ),
       '',
