@@ -1,11 +1,37 @@
 /**
  * Lambda entry point of the todo API (handler `index.handler`). Importing it
- * reads nothing and connects to nothing; see `createHandler`.
+ * reads nothing and connects to nothing: configuration, the DynamoDB client and
+ * the tracer are all made on the first invocation.
+ *
+ * Telemetry wraps the plain handler from the outside: a SERVER span and
+ * payload-size metrics per request, a CLIENT span per DynamoDB call (SDK
+ * middleware on the client). A `TELEMETRY=off` build swaps the telemetry module
+ * for a pass-through.
  */
+import { instrumentAwsClient, instrumentHandler } from '../telemetry';
+import { createDynamoDBClient } from './dynamodb-client';
 import { createHandler } from './handler';
+import { TODO_METRICS } from './metric-names';
+import { routeKeyOf } from './router';
 
 export { createDynamoDBClient } from './dynamodb-client';
 export { createHandler, type HandlerDependencies, type TodoHandler } from './handler';
 
 /** The handler for API Gateway HTTP API (payload 2.0) events. */
-export const handler = createHandler();
+export const handler = instrumentHandler(
+  createHandler({ dynamoDBClient: (config) => instrumentAwsClient(createDynamoDBClient(config)) }),
+  {
+    // The route label comes from the shared route table, not the event's routeKey,
+    // so a direct invocation with an arbitrary routeKey cannot add a dimension value.
+    route: (event) => routeKeyOf(event.requestContext.http.method, event.rawPath),
+    metrics: {
+      defaultNamespace: TODO_METRICS.defaultNamespace,
+      defaultService: TODO_METRICS.defaultService,
+      requestSizeMetric: TODO_METRICS.requestSize,
+      responseSizeMetric: TODO_METRICS.responseSize,
+      coldStartMetric: TODO_METRICS.coldStart,
+      dimensionSets: [['route'], ['route', 'statusClass']],
+      dimensionNames: TODO_METRICS.dimensions,
+    },
+  },
+);

@@ -3,10 +3,11 @@
  * loaded in its own Node process configured only through the environment, as
  * Lambda configures it, and serves HTTP API v2 events against dynalite.
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,19 +29,22 @@ function ensureBuilt(): void {
 }
 
 /**
- * Reads one event per stdin line, writes one result per stdout line. The child
- * only sees the variables Lambda would give it.
+ * Reads one event per stdin line, writes one result per line to fd 3: stdout is
+ * the function's log, where EMF lands when no telemetry extension is running.
+ * The child only sees the variables Lambda would give it.
  */
 const RUNNER = `
+import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+const results = createWriteStream('', { fd: 3 });
 const { handler } = await import(process.argv[1]);
 for await (const line of createInterface({ input: process.stdin })) {
-  process.stdout.write(JSON.stringify(await handler(JSON.parse(line), {})) + '\\n');
+  results.write(JSON.stringify(await handler(JSON.parse(line), {})) + '\\n');
 }
 `;
 
 describe('built bundle', () => {
-  let child: ChildProcessWithoutNullStreams;
+  let child: ChildProcess;
   let results: AsyncIterator<string>;
   let closeDynamoDB: () => Promise<void>;
   let stderr = '';
@@ -50,6 +54,7 @@ describe('built bundle', () => {
     const dynamodb = await startEmbeddedDynamoDB({ tables: ['todos-bundle'] });
     closeDynamoDB = dynamodb.close;
     child = spawn(process.execPath, ['--input-type=module', '-e', RUNNER, bundle], {
+      stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
       env: {
         PATH: process.env.PATH,
         TABLE_NAME: 'todos-bundle',
@@ -61,14 +66,14 @@ describe('built bundle', () => {
       },
     });
     // Drained so that a chatty child never blocks on a full pipe; shown if it dies.
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    results = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    results = createInterface({ input: child.stdio[3] as Readable })[Symbol.asyncIterator]();
   });
 
   afterAll(async () => {
-    child.stdin.end();
+    child.stdin!.end();
     if (child.exitCode === null) {
       await new Promise((resolve) => child.once('exit', resolve));
     }
@@ -77,7 +82,7 @@ describe('built bundle', () => {
 
   async function invoke(init: HttpApiEventInit): Promise<InvokeResult> {
     const event = httpApiEvent(init);
-    child.stdin.write(`${JSON.stringify(event)}\n`);
+    child.stdin!.write(`${JSON.stringify(event)}\n`);
     const line = await results.next();
     if (line.done) throw new Error(`the bundle process exited (code ${child.exitCode}): ${stderr}`);
     const result = JSON.parse(line.value) as APIGatewayProxyStructuredResultV2;
