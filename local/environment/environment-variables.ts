@@ -83,6 +83,9 @@ export function runtimeVariables(facts: EnvironmentFacts): Record<string, string
   if (facts.runtimeDir) {
     runtimeOnly.AWS_EXECUTION_ENV = NODE_EXECUTION_ENV;
     runtimeOnly.LAMBDA_RUNTIME_DIR = facts.runtimeDir;
+    // The managed nodejs24.x runtime never sees the AWS SDK's warning about Node
+    // versions below 22; the Node that stands in for it here may be 20.
+    runtimeOnly.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     runtimeOnly.NODE_PATH = [
       ...layerPaths(def, 'nodejs/node24/node_modules'),
       ...layerPaths(def, 'nodejs/node_modules'),
