@@ -32,11 +32,11 @@ function formatNumber(value: number): string {
   return value.toFixed(2);
 }
 
-/** A "nice" axis maximum: 1, 2 or 5 times a power of ten at or above `value`. */
+/** A "nice" axis maximum at or above `value`: 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten, so bars fill most of the plot. */
 export function niceCeiling(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) {
+  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
     if (step * power >= value) return step * power;
   }
   return 10 * power;

@@ -146,10 +146,11 @@ describe('svg charts', () => {
     expect(lines.match(/<path /g)).toHaveLength(2);
   });
 
-  it('rounds axis maxima up to 1, 2 or 5 times a power of ten', () => {
+  it('rounds axis maxima up to the next nice step of a power of ten', () => {
     // Prepare / Act / Assess
-    expect(niceCeiling(3.2)).toBe(5);
-    expect(niceCeiling(120)).toBe(200);
+    expect(niceCeiling(3.2)).toBe(4);
+    expect(niceCeiling(120)).toBe(150);
+    expect(niceCeiling(2900)).toBe(3000);
     expect(niceCeiling(0)).toBe(1);
   });
 });
