@@ -84,10 +84,7 @@ const targets = {
     // is the name the extension registers with.
     const launcher = path.join(layer, 'extensions', EXTENSION_NAME);
     await mkdir(path.dirname(launcher), { recursive: true });
-    await writeFile(
-      launcher,
-      `#!/bin/sh\nexec node "$(dirname "$0")/../${EXTENSION_NAME}/index.mjs"\n`,
-    );
+    await writeFile(launcher, `#!/bin/sh\nexec node "$(dirname "$0")/../${EXTENSION_NAME}/index.mjs"\n`);
     await chmod(launcher, 0o755);
   },
 };
