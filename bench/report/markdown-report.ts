@@ -232,7 +232,10 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
             fixed(throughput.receivedSpansPerSec.p50, 0),
           ],
           ['spans/s exported to the null sink', fixed(throughput.exportedSpansPerSec, 0)],
-          ['spans exported / dropped', `${throughput.exportedSpans} / ${throughput.droppedSpans}`],
+          [
+            'segment documents at the sink / spans not exported (sent minus documents)',
+            `${throughput.exportedSpans} / ${throughput.droppedSpans}`,
+          ],
           [
             `RSS before / peak / after a burst of ${throughput.burstSpans} spans`,
             `${fixed(throughput.rssMbBefore)} / ${fixed(throughput.rssMbPeak)} / ${fixed(throughput.rssMbAfter)} MB`,
