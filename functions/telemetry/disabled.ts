@@ -16,6 +16,7 @@ const NOTHING_SENT: typeof EmptyCounters = Object.freeze({
 
 /** Telemetry that does nothing: handlers and clients are returned as they are. */
 export class Telemetry implements HandlerTelemetry {
+  // biome-ignore lint/complexity/noUselessConstructor: keeps the real Telemetry's signature, so callers compile against either build
   constructor(_options?: TelemetryOptions) {}
 
   instrumentHandler<H>(handler: H): H {
