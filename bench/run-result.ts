@@ -35,7 +35,7 @@ export interface VariantSizes {
 }
 
 export interface ColdStartFigures {
-  /** `platform.initReport` / `platform.report` initDurationMs. */
+  /** `initDurationMs` of the first `platform.report` of a fresh environment. */
   initMs: Summary;
   /** From sending the request to the first response byte at the HTTP front door. */
   firstByteMs: Summary;

@@ -104,7 +104,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
       bars.push({ label: variant.label, value: figures.initMs.p50, whisker: figures.initMs.p90 });
     }
     out.push(
-      `Fresh execution environments through the sandbox, ${cold.samplesPerVariant} per variant: init duration from the Telemetry API (\`platform.initReport\`), time to first byte at the HTTP front door for the request that caused the cold start.`,
+      `Fresh execution environments through the sandbox, ${cold.samplesPerVariant} per variant: init duration from the Telemetry API (\`initDurationMs\` of the first \`platform.report\`; one discarded start per variant first), time to first byte at the HTTP front door for the request that caused the cold start.`,
       '',
       table(
         [
