@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { loadJwtAuthorizerConfig } from './auth/authorizer-config';
 import { buildIfNeeded } from './build-freshness';
 import { DEFAULTS, PROJECT_ROOT, readSandboxConfig, type SandboxConfig, USAGE } from './config';
 import { type Sandbox, startSandbox } from './sandbox';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   }
 
   await prepare(config);
+  const authorizer = config.jwt ? await loadJwtAuthorizerConfig(config.jwt, config.stateDir) : undefined;
   const sandbox: Sandbox = await startSandbox({
     functionName: config.functionName,
     codeDir: config.codeDir,
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
     stateDir: config.stateDir,
     inMemory: config.inMemory,
     ...(config.dynamodbEndpoint ? { dynamodbEndpoint: config.dynamodbEndpoint } : {}),
+    ...(authorizer ? { authorizer } : {}),
     print: (line) => process.stdout.write(`${line}\n`),
   });
 
@@ -80,6 +83,9 @@ async function main(): Promise<void> {
   console.log(
     [
       `Local sandbox ready: ${sandbox.apiUrl}${config.defaultCode ? '/todos' : ''}`,
+      authorizer
+        ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? '  (npm run token -- --sub alice)' : ''}`
+        : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s)`,
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName} out.json)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,

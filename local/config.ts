@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { JwtSettings } from './auth/authorizer-config';
+import { DEV_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer';
 import { UsageError } from './sandbox-errors';
 
 /** The project root (the directory above `local/`). */
@@ -70,6 +72,8 @@ export interface SandboxConfig {
   readonly stateDir: string;
   /** `AWS_ENDPOINT_URL_DYNAMODB` of the sandbox's environment: use it instead of the embedded store. */
   readonly dynamodbEndpoint?: string;
+  /** The JWT authorizer; absent: the API is open and serves a single tenant. */
+  readonly jwt?: JwtSettings;
   readonly help: boolean;
 }
 
@@ -93,6 +97,11 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --idle-timeout S       shut an environment down after S idle seconds (default: 300)
   --in-memory            keep the embedded DynamoDB in memory instead of .local/dynamodb
   --state-dir DIR        where logs, metrics, traces and DynamoDB data go (default: .local)
+  --jwt-issuer URL       require a JWT from this issuer on every route, as API Gateway's JWT
+                         authorizer does; "local" uses the dev issuer of "npm run token"
+  --jwks FILE            the issuer's JSON Web Key Set (required with an issuer URL)
+  --jwt-audience AUD     accepted aud (or client_id), repeatable (required with an issuer URL;
+                         default with "local": todos)
   --help                 print this text
 `;
 
@@ -115,6 +124,53 @@ function integer(
 
 function port(flag: string, value: string | undefined, fallback: number): number {
   return integer(flag, value, fallback, [0, 65_535]);
+}
+
+/** The `--jwt-*` and `--jwks` flags, checked as API Gateway checks a JWT authorizer's configuration. */
+function jwtSettings(
+  issuer: string | undefined,
+  jwks: string | undefined,
+  audiences: readonly string[] | undefined,
+): JwtSettings | undefined {
+  if (issuer === undefined) {
+    if (jwks !== undefined || audiences !== undefined) {
+      throw new UsageError(
+        `${jwks !== undefined ? '--jwks' : '--jwt-audience'} has no effect without --jwt-issuer; add --jwt-issuer URL, or --jwt-issuer local for dev tokens`,
+      );
+    }
+    return undefined;
+  }
+  for (const audience of audiences ?? []) {
+    if (audience.trim() === '')
+      throw new UsageError('--jwt-audience is empty; pass the aud (or client_id) tokens carry');
+  }
+  if (issuer === 'local') {
+    if (jwks !== undefined) {
+      throw new UsageError(
+        '--jwks cannot be used with --jwt-issuer local, which uses its own key under <state dir>/jwt; drop --jwks or pass the issuer URL',
+      );
+    }
+    return { dev: true, issuer: DEV_ISSUER, audiences: audiences ?? [DEV_AUDIENCE] };
+  }
+  if (!/^https:\/\/[^\s/]+/.test(issuer)) {
+    throw new UsageError(
+      `--jwt-issuer "${issuer}" is not an https:// URL; pass the issuer's URL as tokens carry it in iss, or "local"`,
+    );
+  }
+  if (jwks === undefined) {
+    throw new UsageError(
+      `--jwt-issuer ${issuer} needs --jwks FILE (the issuer's JSON Web Key Set, as its jwks_uri serves it)`,
+    );
+  }
+  const jwksFile = path.resolve(jwks);
+  if (!existsSync(jwksFile))
+    throw new UsageError(`--jwks ${jwks}: no such file; pass the issuer's JWKS as a JSON file`);
+  if (audiences === undefined) {
+    throw new UsageError(
+      `--jwt-issuer ${issuer} needs at least one --jwt-audience AUD, as API Gateway's JWT authorizer does`,
+    );
+  }
+  return { dev: false, issuer, jwksFile, audiences };
 }
 
 /**
@@ -147,6 +203,9 @@ export function readSandboxConfig(
         'idle-timeout': { type: 'string' },
         'in-memory': { type: 'boolean' },
         'state-dir': { type: 'string' },
+        'jwt-issuer': { type: 'string' },
+        jwks: { type: 'string' },
+        'jwt-audience': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -201,6 +260,8 @@ export function readSandboxConfig(
       passthrough[key] = value;
   }
 
+  const jwt = jwtSettings(values['jwt-issuer'], values.jwks, values['jwt-audience']);
+
   const idleTimeoutSec = integer(
     '--idle-timeout',
     values['idle-timeout'],
@@ -228,6 +289,7 @@ export function readSandboxConfig(
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULTS.region,
     stateDir: values['state-dir'] === undefined ? DEFAULTS.stateDir : path.resolve(values['state-dir']),
     ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),
+    ...(jwt ? { jwt } : {}),
     help: values.help === true,
   };
 }

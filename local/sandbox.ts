@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ROUTES } from '../functions/todos/routes';
+import { createJwtAuthorizer, type JwtAuthorizerConfig } from './auth/jwt-authorizer';
 import { DEFAULTS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
 import { FunctionPool } from './environment/function-pool';
@@ -66,6 +67,8 @@ export interface SandboxOptions {
   readonly tableName?: string;
   /** Prints log streams; nothing is printed when omitted. */
   readonly print?: (line: string) => void;
+  /** The HTTP API's JWT authorizer on every route; @default none (open API, single tenant) */
+  readonly authorizer?: JwtAuthorizerConfig;
   /** HTTP API integration timeout; @default 30_000 */
   readonly integrationTimeoutMs?: number;
   /** Builds the runner of a function; @default the real execution-environment pool */
@@ -238,6 +241,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         port,
         routes: ROUTES,
         function: fn,
+        ...(options.authorizer ? { authorizer: createJwtAuthorizer(options.authorizer) } : {}),
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
       }),
     );

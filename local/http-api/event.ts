@@ -4,6 +4,7 @@
  * comes out.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { JwtAuthorizerContext } from '../auth/jwt-authorizer';
 import type { MatchedRoute } from './routes';
 
 /** What the front door knows about an incoming request. */
@@ -30,6 +31,8 @@ export interface HttpApiContext {
   readonly traceHeader: string;
   readonly apiId: string;
   readonly accountId: string;
+  /** What the JWT authorizer vouched for; absent on an API without one. */
+  readonly jwt?: JwtAuthorizerContext;
 }
 
 /** Hop-by-hop headers end at API Gateway; they never reach the integration. */
@@ -146,6 +149,9 @@ export function buildHttpApiEvent(
     requestContext: {
       accountId: context.accountId,
       apiId: context.apiId,
+      ...(context.jwt
+        ? { authorizer: { jwt: { claims: context.jwt.claims, scopes: context.jwt.scopes } } }
+        : {}),
       domainName: host,
       domainPrefix: host.split('.')[0]!.split(':')[0]!,
       http: {

@@ -25,6 +25,11 @@ const json = (statusCode: number, message: string): HttpResponse => ({
 /** API Gateway's own answers, with its bodies. */
 export const GATEWAY_RESPONSES = {
   notFound: () => json(404, 'Not Found'),
+  /** The JWT authorizer's refusal; `challenge` becomes `www-authenticate`. */
+  unauthorized: (challenge: string): HttpResponse => {
+    const response = json(401, 'Unauthorized');
+    return { ...response, headers: [...response.headers, ['www-authenticate', challenge]] };
+  },
   tooLarge: () => json(413, 'Request Entity Too Large'),
   internalError: () => json(502, 'Internal Server Error'),
   timeout: () => json(504, 'Endpoint request timed out'),

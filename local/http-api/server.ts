@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JwtAuthorizer, JwtAuthorizerContext } from '../auth/jwt-authorizer';
 import type { FunctionInvoker } from '../traced-function';
 import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
 import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
@@ -29,6 +30,8 @@ export interface HttpApiOptions {
   readonly integrationTimeoutMs?: number;
   /** @default a random 10-character id, fixed for the server's life */
   readonly apiId?: string;
+  /** The JWT authorizer on every route; absent: the API is open. */
+  readonly authorizer?: JwtAuthorizer;
 }
 
 export interface HttpApi {
@@ -99,6 +102,18 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       send(response, GATEWAY_RESPONSES.notFound(), requestId);
       return;
     }
+    // API Gateway selects the route first (an unknown route is a 404 even without a token),
+    // then runs that route's authorizer before any integration.
+    let jwt: JwtAuthorizerContext | undefined;
+    if (options.authorizer) {
+      const header = request.headers.authorization;
+      const result = await options.authorizer.authorize(header);
+      if (!result.authorized) {
+        send(response, GATEWAY_RESPONSES.unauthorized(result.challenge), requestId);
+        return;
+      }
+      jwt = result.jwt;
+    }
     // The client's trace is honoured; otherwise a new one starts, sampled.
     const caller = parseTraceHeader(request.headers['x-amzn-trace-id'] as string | undefined);
     const traceHeader = formatTraceHeader(
@@ -114,7 +129,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         protocol: `HTTP/${request.httpVersion}`,
         port: request.socket.localPort ?? 0,
       },
-      { route, requestId, time, traceHeader, apiId, accountId: LOCAL_ACCOUNT_ID },
+      { route, requestId, time, traceHeader, apiId, accountId: LOCAL_ACCOUNT_ID, ...(jwt ? { jwt } : {}) },
     );
     const payload = Buffer.from(JSON.stringify(event));
     if (payload.length > MAX_EVENT_BYTES) {
