@@ -3,10 +3,22 @@
 //   dist/layer/extensions/telemetry-extension the extension's launcher (/opt/extensions/… in Lambda)
 //   dist/layer/telemetry-extension/index.mjs  the extension, one bundled file
 //
-// Usage: node scripts/build.mjs [function] [extension]   (no argument: everything)
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+//   dist/layer-bin/<arch>/extensions/telemetry-extension
+//                                             the extension as one self-contained executable
+//                                             (bun build --compile; target extension-bin only)
+//
+// Usage: node scripts/build.mjs [function] [hook] [extension] [extension-bin]
+//   (no argument: everything but extension-bin, which takes ~10 s and ~100 MB per architecture)
+// TELEMETRY_EXTENSION_BUILD=node|bin picks what dist/layer/ holds (default node: the
+// measurements in README favour it); bin lays out the executable for TELEMETRY_EXTENSION_ARCH
+// (x64|arm64, default this machine's). TELEMETRY_EXTENSION_ARCH also limits extension-bin
+// to one architecture.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +57,62 @@ const telemetryOff = {
   },
 };
 
+const exec = promisify(execFile);
+
+// Bun's runtime per Lambda architecture: the npm package and `bun build --compile --target`.
+const BUN_TARGETS = {
+  x64: { pkg: '@oven/bun-linux-x64', target: 'bun-linux-x64' },
+  arm64: { pkg: '@oven/bun-linux-aarch64', target: 'bun-linux-arm64' },
+};
+
+/**
+ * Path of Bun's runtime for `arch`. The devDependency covers this machine's architecture; the
+ * other one declares another cpu, which `npm ci` refuses to install, so its package is fetched
+ * from the npm registry once (npm pack, no install scripts) into node_modules/.cache, at the
+ * installed runtime's exact version: cross-compiling needs the same Bun on both sides.
+ */
+async function bunRuntime(arch) {
+  const installed = path.join(root, 'node_modules', BUN_TARGETS[arch].pkg, 'bin', 'bun');
+  if (existsSync(installed)) return installed;
+  const hostPkg = path.join(root, 'node_modules', BUN_TARGETS[process.arch]?.pkg ?? '', 'package.json');
+  if (!existsSync(hostPkg)) {
+    throw new Error(`build: extension-bin needs Bun for ${process.arch}; run npm ci (it is a devDependency)`);
+  }
+  const { version } = JSON.parse(await readFile(hostPkg, 'utf8'));
+  const cache = path.join(root, 'node_modules', '.cache', 'bun-runtimes', `${arch}-${version}`);
+  const runtime = path.join(cache, 'package', 'bin', 'bun');
+  if (existsSync(runtime)) return runtime;
+  await mkdir(cache, { recursive: true });
+  const { stdout } = await exec('npm', ['pack', '--silent', `${BUN_TARGETS[arch].pkg}@${version}`], {
+    cwd: cache,
+  });
+  await exec('tar', ['xzf', stdout.trim()], { cwd: cache });
+  await rm(path.join(cache, stdout.trim()));
+  return runtime;
+}
+
+/** Compiles the extension for `arch` into dist/layer-bin/<arch>/extensions/telemetry-extension. */
+async function compileExtension(arch) {
+  const executable = path.join(dist, 'layer-bin', arch, 'extensions', EXTENSION_NAME);
+  await rm(path.dirname(path.dirname(executable)), { recursive: true, force: true });
+  await mkdir(path.dirname(executable), { recursive: true });
+  const bun = await bunRuntime(process.arch);
+  await exec(bun, [
+    'build',
+    path.join(root, 'extension', 'src', 'main.ts'),
+    '--compile',
+    '--minify',
+    `--target=${BUN_TARGETS[arch].target}`,
+    `--compile-executable-path=${await bunRuntime(arch)}`,
+    // In /opt/extensions a .env or bunfig.toml of the working directory is not ours to read,
+    // and looking for them is work before registration.
+    '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-bunfig',
+    `--outfile=${executable}`,
+  ]);
+  return executable;
+}
+
 const targets = {
   async function() {
     const outdir = path.join(dist, 'functions', 'todos');
@@ -72,6 +140,14 @@ const targets = {
   async extension() {
     const layer = path.join(dist, 'layer');
     await rm(layer, { recursive: true, force: true });
+    const launcher = path.join(layer, 'extensions', EXTENSION_NAME);
+    if (extensionBuild === 'bin') {
+      // The executable alone is the layer: nothing in it needs Node.
+      await mkdir(path.dirname(launcher), { recursive: true });
+      await copyFile(await compileExtension(extensionArch()), launcher);
+      await chmod(launcher, 0o755);
+      return;
+    }
     await build({
       ...common,
       entryPoints: [path.join(root, 'extension', 'src', 'main.ts')],
@@ -82,12 +158,32 @@ const targets = {
     });
     // Lambda starts every executable in /opt/extensions; the launcher's file name
     // is the name the extension registers with.
-    const launcher = path.join(layer, 'extensions', EXTENSION_NAME);
     await mkdir(path.dirname(launcher), { recursive: true });
     await writeFile(launcher, `#!/bin/sh\nexec node "$(dirname "$0")/../${EXTENSION_NAME}/index.mjs"\n`);
     await chmod(launcher, 0o755);
   },
+  async 'extension-bin'() {
+    const arches = process.env.TELEMETRY_EXTENSION_ARCH ? [extensionArch()] : Object.keys(BUN_TARGETS);
+    for (const arch of arches) await compileExtension(arch);
+  },
 };
+
+function extensionArch() {
+  const arch = process.env.TELEMETRY_EXTENSION_ARCH || process.arch;
+  if (!(arch in BUN_TARGETS)) {
+    console.error(
+      `build: TELEMETRY_EXTENSION_ARCH="${arch}" is not one of: ${Object.keys(BUN_TARGETS).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  return arch;
+}
+
+const extensionBuild = process.env.TELEMETRY_EXTENSION_BUILD || 'node';
+if (extensionBuild !== 'node' && extensionBuild !== 'bin') {
+  console.error(`build: TELEMETRY_EXTENSION_BUILD="${extensionBuild}" must be node or bin`);
+  process.exit(2);
+}
 
 const requested = process.argv.slice(2);
 for (const name of requested) {
@@ -96,6 +192,7 @@ for (const name of requested) {
     process.exit(2);
   }
 }
-for (const name of requested.length > 0 ? requested : Object.keys(targets)) {
+const defaults = Object.keys(targets).filter((name) => name !== 'extension-bin');
+for (const name of requested.length > 0 ? requested : defaults) {
   await targets[name]();
 }
