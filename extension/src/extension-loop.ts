@@ -4,6 +4,7 @@ import { OtlpJsonExporter } from './exporters/otlp-json-exporter';
 import { XRayApiExporter } from './exporters/xray-api-exporter';
 import { XRayUdpExporter } from './exporters/xray-udp-exporter';
 import type { ExtensionsApiClient } from './extensions-api';
+import { FaultSpanSynthesizer } from './fault-spans';
 import { type FlushPolicy, PerInvocationFlushPolicy } from './flush-policy';
 import { InvocationTracker } from './invocation-tracker';
 import { describeError, logEvent } from './log';
@@ -111,12 +112,23 @@ export async function startExtension(
     counters,
   });
   const tracker = new InvocationTracker(receiver);
-  receiver.onSpans((spans) => tracker.observeSpans(spans));
+  const faults = new FaultSpanSynthesizer({
+    functionName: api.registration.functionName ?? config.functionName ?? 'unknown',
+    functionVersion: api.registration.functionVersion ?? config.functionVersion ?? '$LATEST',
+    region: config.region,
+  });
+  receiver.onSpans((spans) => {
+    tracker.observeSpans(spans);
+    faults.observeSpans(spans);
+  });
   await receiver.listen();
 
   const listener = new TelemetryListener(config.listenerAddress, (events) => {
     tracker.observePlatform(events);
     metrics.onPlatformEvents(events);
+    // Timed-out or crashed invocations whose handler span never came (see fault-spans.ts).
+    const faultSpans = faults.observePlatform(events);
+    if (faultSpans.length > 0) sink.add(faultSpans);
   });
   let telemetryAvailable = true;
   try {
