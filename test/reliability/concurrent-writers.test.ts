@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { assertProperty } from './support/fuzz-run';
+import { RELIABILITY_CONFIG } from './support/reliability-config';
 import { TableReader } from './support/table-snapshot';
 
 // Through the sandbox's HTTP front door over real HTTP: the built bundle in up to
@@ -133,80 +134,86 @@ async function runClient(client: number, steps: readonly Step[], ids: readonly s
 }
 
 describe('concurrent clients with If-Match through the HTTP front door', () => {
-  it('end in the state a sequential model of the accepted writes predicts: gap-free versions, no lost update, no phantom', async () => {
-    const scripts = fc.array(fc.array(stepArbitrary, { minLength: 6, maxLength: 14 }), {
-      minLength: CLIENTS,
-      maxLength: CLIENTS,
-    });
-    await assertProperty(
-      'concurrent round',
-      scripts,
-      async (clientSteps) => {
-        // Prepare: ids of their own per round, so rounds do not see each other.
-        round += 1;
-        const ids = Array.from(
-          { length: IDS_PER_ROUND },
-          (_, slot) => `r${round}-${Date.now().toString(36)}-${slot}`,
-        );
+  it(
+    'end in the state a sequential model of the accepted writes predicts: gap-free versions, no lost update, no phantom',
+    async () => {
+      const scripts = fc.array(fc.array(stepArbitrary, { minLength: 6, maxLength: 14 }), {
+        minLength: CLIENTS,
+        maxLength: CLIENTS,
+      });
+      await assertProperty(
+        'concurrent round',
+        scripts,
+        async (clientSteps) => {
+          // Prepare: ids of their own per round, so rounds do not see each other.
+          round += 1;
+          const ids = Array.from(
+            { length: IDS_PER_ROUND },
+            (_, slot) => `r${round}-${Date.now().toString(36)}-${slot}`,
+          );
 
-        // Act: the clients run at the same time.
-        const results = await Promise.all(clientSteps.map((steps, client) => runClient(client, steps, ids)));
+          // Act: the clients run at the same time.
+          const results = await Promise.all(
+            clientSteps.map((steps, client) => runClient(client, steps, ids)),
+          );
 
-        // Assess
-        const writes = results.flatMap((result) => result.writes);
-        const deletes = results.flatMap((result) => result.deletes);
-        const stored = await table.items();
-        totals.operations += clientSteps.reduce((sum, steps) => sum + steps.length, 0);
-        totals.accepted += writes.length + deletes.length;
-        totals.conflicts += results.reduce((sum, result) => sum + result.conflicts, 0);
-        totals.notFound += results.reduce((sum, result) => sum + result.notFound, 0);
-        for (const id of ids) {
-          // One incarnation per creation (its seq); the model replays each one's accepted writes in version order.
-          const incarnations = new Map<string, AcceptedWrite[]>();
-          for (const write of writes.filter((candidate) => candidate.id === id)) {
-            incarnations.set(write.seq, [...(incarnations.get(write.seq) ?? []), write]);
-          }
-          let live: AcceptedWrite | undefined;
-          for (const [seq, history] of incarnations) {
-            const versions = history.map((write) => write.version).sort((a, b) => a - b);
-            // Two accepted writes on one version would be a lost update; a missing version, a write nobody was told about.
-            const gapFree = versions.every((version, index) => version === index + 1);
-            if (!gapFree) totals.lostUpdates += 1;
-            expect(versions, `versions of ${id} (${seq})`).toEqual(versions.map((_, index) => index + 1));
-            const last = history.find((write) => write.version === versions.at(-1))!;
-            const deleted = deletes.find((candidate) => candidate.id === id && candidate.seq === seq);
-            if (deleted) {
-              // A delete conditional on a version is that incarnation's last accepted operation.
-              expect(deleted.version, `delete of ${id} (${seq})`).toBe(last.version);
+          // Assess
+          const writes = results.flatMap((result) => result.writes);
+          const deletes = results.flatMap((result) => result.deletes);
+          const stored = await table.items();
+          totals.operations += clientSteps.reduce((sum, steps) => sum + steps.length, 0);
+          totals.accepted += writes.length + deletes.length;
+          totals.conflicts += results.reduce((sum, result) => sum + result.conflicts, 0);
+          totals.notFound += results.reduce((sum, result) => sum + result.notFound, 0);
+          for (const id of ids) {
+            // One incarnation per creation (its seq); the model replays each one's accepted writes in version order.
+            const incarnations = new Map<string, AcceptedWrite[]>();
+            for (const write of writes.filter((candidate) => candidate.id === id)) {
+              incarnations.set(write.seq, [...(incarnations.get(write.seq) ?? []), write]);
+            }
+            let live: AcceptedWrite | undefined;
+            for (const [seq, history] of incarnations) {
+              const versions = history.map((write) => write.version).sort((a, b) => a - b);
+              // Two accepted writes on one version would be a lost update; a missing version, a write nobody was told about.
+              const gapFree = versions.every((version, index) => version === index + 1);
+              if (!gapFree) totals.lostUpdates += 1;
+              expect(versions, `versions of ${id} (${seq})`).toEqual(versions.map((_, index) => index + 1));
+              const last = history.find((write) => write.version === versions.at(-1))!;
+              const deleted = deletes.find((candidate) => candidate.id === id && candidate.seq === seq);
+              if (deleted) {
+                // A delete conditional on a version is that incarnation's last accepted operation.
+                expect(deleted.version, `delete of ${id} (${seq})`).toBe(last.version);
+              } else {
+                expect(live, `two live incarnations of ${id}`).toBeUndefined();
+                live = last;
+              }
+            }
+            const item = stored.get(`default/${id}`);
+            if (!live && item) totals.phantoms += 1;
+            if (live) {
+              expect(item, `stored ${id}`).toMatchObject({
+                seq: live.seq,
+                version: live.version,
+                text: live.text,
+                done: live.done,
+              });
             } else {
-              expect(live, `two live incarnations of ${id}`).toBeUndefined();
-              live = last;
+              expect(item, `stored ${id}`).toBeUndefined();
+            }
+            // Every version a client read was one some client wrote.
+            for (const read of results
+              .flatMap((result) => result.reads)
+              .filter((candidate) => candidate.id === id)) {
+              expect(writes.some((write) => write.seq === read.seq && write.version === read.version)).toBe(
+                true,
+              );
             }
           }
-          const item = stored.get(`default/${id}`);
-          if (!live && item) totals.phantoms += 1;
-          if (live) {
-            expect(item, `stored ${id}`).toMatchObject({
-              seq: live.seq,
-              version: live.version,
-              text: live.text,
-              done: live.done,
-            });
-          } else {
-            expect(item, `stored ${id}`).toBeUndefined();
-          }
-          // Every version a client read was one some client wrote.
-          for (const read of results
-            .flatMap((result) => result.reads)
-            .filter((candidate) => candidate.id === id)) {
-            expect(writes.some((write) => write.seq === read.seq && write.version === read.version)).toBe(
-              true,
-            );
-          }
-        }
-      },
-      0.05,
-    );
-    expect(totals.operations).toBeGreaterThan(0);
-  });
+        },
+        0.05,
+      );
+      expect(totals.operations).toBeGreaterThan(0);
+    },
+    RELIABILITY_CONFIG.propertyTimeoutMs,
+  );
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { assertProperty, CASES_TRIED } from './support/fuzz-run';
+import { RELIABILITY_CONFIG } from './support/reliability-config';
 import {
   type FuzzRequest,
   type KnownValues,
@@ -108,34 +109,38 @@ afterAll(async () => {
 });
 
 describe('the HTTP front door under generated hostile requests', () => {
-  it('never answers 5xx; the function answers errors as problem+json with the request id, and refusals change nothing', async () => {
-    await assertProperty('front door request', requestArbitrary(known), async (request) => {
-      // Prepare
-      const before = await table.snapshot();
+  it(
+    'never answers 5xx; the function answers errors as problem+json with the request id, and refusals change nothing',
+    async () => {
+      await assertProperty('front door request', requestArbitrary(known), async (request) => {
+        // Prepare
+        const before = await table.snapshot();
 
-      // Act
-      const response = await send(request);
+        // Act
+        const response = await send(request);
 
-      // Assess
-      const context = `${request.method} ${request.path}?${request.query} → ${response.status} ${response.body.slice(0, 200)}`;
-      const requestId = response.headers['apigw-requestid'];
-      expect(requestId, context).toBeTruthy();
-      if (response.headers['x-request-id'] === undefined) {
-        // Answered by the gateway itself (no route, or over its size limit), with its own body.
-        expect(Object.keys(GATEWAY_ANSWERS), context).toContain(String(response.status));
-        if (response.body !== '') expect(response.body, context).toBe(GATEWAY_ANSWERS[response.status]);
-      } else if (response.body !== '' || response.status < 400) {
-        expectSoundAnswer(response, requestId!, requestEcho(request));
-      } else {
-        // HEAD: the same answer without its body.
-        expect(response.status, context).toBeLessThan(500);
-      }
-      if (response.status >= 300 || request.method.toUpperCase() === 'GET') {
-        expect(await table.snapshot(), context).toEqual(before);
-      }
-      if (response.status === 201) {
-        await table.remove('default', (JSON.parse(response.body) as { id: string }).id);
-      }
-    });
-  });
+        // Assess
+        const context = `${request.method} ${request.path}?${request.query} → ${response.status} ${response.body.slice(0, 200)}`;
+        const requestId = response.headers['apigw-requestid'];
+        expect(requestId, context).toBeTruthy();
+        if (response.headers['x-request-id'] === undefined) {
+          // Answered by the gateway itself (no route, or over its size limit), with its own body.
+          expect(Object.keys(GATEWAY_ANSWERS), context).toContain(String(response.status));
+          if (response.body !== '') expect(response.body, context).toBe(GATEWAY_ANSWERS[response.status]);
+        } else if (response.body !== '' || response.status < 400) {
+          expectSoundAnswer(response, requestId!, requestEcho(request));
+        } else {
+          // HEAD: the same answer without its body.
+          expect(response.status, context).toBeLessThan(500);
+        }
+        if (response.status >= 300 || request.method.toUpperCase() === 'GET') {
+          expect(await table.snapshot(), context).toEqual(before);
+        }
+        if (response.status === 201) {
+          await table.remove('default', (JSON.parse(response.body) as { id: string }).id);
+        }
+      });
+    },
+    RELIABILITY_CONFIG.propertyTimeoutMs,
+  );
 });

@@ -5,6 +5,7 @@ import { ROUTES } from '../../functions/todos/routes';
 import { httpApiEvent } from '../support/http-api-event';
 import { parseResult, startTodoApi, type TodoApi } from '../support/todo-api';
 import { assertProperty, CASES_TRIED } from './support/fuzz-run';
+import { RELIABILITY_CONFIG } from './support/reliability-config';
 import {
   type FuzzRequest,
   type KnownValues,
@@ -98,27 +99,35 @@ async function checkRequest(request: FuzzRequest, sub: string | undefined): Prom
 }
 
 describe('the handler under generated hostile requests', () => {
-  it('never answers 5xx, answers every error as problem+json with the request id, and leaves data unchanged when it refuses', async () => {
-    await assertProperty(
-      'any request',
-      fc.tuple(requestArbitrary(known), fc.constantFrom(...CALLERS)),
-      ([request, sub]) => checkRequest(request, sub),
-    );
-  });
+  it(
+    'never answers 5xx, answers every error as problem+json with the request id, and leaves data unchanged when it refuses',
+    async () => {
+      await assertProperty(
+        'any request',
+        fc.tuple(requestArbitrary(known), fc.constantFrom(...CALLERS)),
+        ([request, sub]) => checkRequest(request, sub),
+      );
+    },
+    RELIABILITY_CONFIG.propertyTimeoutMs,
+  );
 
-  it('holds the same invariants for requests aimed at the routes with their own methods', async () => {
-    const routed = fc
-      .tuple(
-        requestArbitrary(known),
-        fc.constantFrom(...ROUTES),
-        pathArbitrary(known),
-        fc.constantFrom(...CALLERS),
-      )
-      .map(([request, route, path, sub]) => {
-        const aimed =
-          route.path === '/todos' ? '/todos' : path.startsWith('/todos/') ? path : `/todos/${known.ids[0]}`;
-        return [{ ...request, method: route.method, path: aimed }, sub] as const;
-      });
-    await assertProperty('routed request', routed, ([request, sub]) => checkRequest(request, sub));
-  });
+  it(
+    'holds the same invariants for requests aimed at the routes with their own methods',
+    async () => {
+      const routed = fc
+        .tuple(
+          requestArbitrary(known),
+          fc.constantFrom(...ROUTES),
+          pathArbitrary(known),
+          fc.constantFrom(...CALLERS),
+        )
+        .map(([request, route, path, sub]) => {
+          const aimed =
+            route.path === '/todos' ? '/todos' : path.startsWith('/todos/') ? path : `/todos/${known.ids[0]}`;
+          return [{ ...request, method: route.method, path: aimed }, sub] as const;
+        });
+      await assertProperty('routed request', routed, ([request, sub]) => checkRequest(request, sub));
+    },
+    RELIABILITY_CONFIG.propertyTimeoutMs,
+  );
 });

@@ -13,6 +13,11 @@ export interface ReliabilityConfig {
    * which makes more than 10,000 cases over the handler and front-door properties.
    */
   readonly fuzzRuns: number;
+  /**
+   * Per-test limit for generated properties: the suite's 60 s, plus a generous 400 ms a case
+   * (front-door cases take 20-120 ms on a loaded 2-core machine), so long runs are not cut off.
+   */
+  readonly propertyTimeoutMs: number;
   /** Fixed fast-check seed to replay a failure (`FUZZ_SEED`); random when unset. */
   readonly fuzzSeed: number | undefined;
 }
@@ -28,8 +33,10 @@ function positiveInteger(name: string, raw: string | undefined): number | undefi
 
 function load(env: Readonly<Record<string, string | undefined>>): ReliabilityConfig {
   const seed = env.FUZZ_SEED;
+  const fuzzRuns = positiveInteger('FUZZ_RUNS', env.FUZZ_RUNS) ?? DEFAULT_FUZZ_RUNS;
   return {
-    fuzzRuns: positiveInteger('FUZZ_RUNS', env.FUZZ_RUNS) ?? DEFAULT_FUZZ_RUNS,
+    fuzzRuns,
+    propertyTimeoutMs: 60_000 + fuzzRuns * 400,
     fuzzSeed: seed === undefined || seed === '' ? undefined : Number.parseInt(seed, 10),
   };
 }
