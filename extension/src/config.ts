@@ -20,6 +20,9 @@ export interface AwsCredentials {
   readonly sessionToken?: string | undefined;
 }
 
+/** When the extension exports: see `flush-policy.ts`. */
+export type FlushMode = 'invocation' | 'periodic' | 'adaptive';
+
 /** Everything the extension reads from its environment, read once at start. */
 export interface ExtensionConfig {
   /** `AWS_LAMBDA_RUNTIME_API`: host:port of the Extensions and Telemetry APIs. */
@@ -60,6 +63,10 @@ export interface ExtensionConfig {
     readonly maxBodyBytes: number;
   };
   readonly flush: {
+    /** `TELEMETRY_FLUSH`: after each invocation, periodically, or switching between the two by load. */
+    readonly mode: FlushMode;
+    /** `TELEMETRY_FLUSH_INTERVAL_MS`: how often the periodic mode flushes (while an invocation runs). */
+    readonly intervalMs: number;
     /** Longest wait after `platform.runtimeDone` for the invocation's spans still in flight. */
     readonly spanWaitMs: number;
     /** Hard cap on the time spent after `platform.runtimeDone` before calling `next`. */
@@ -70,6 +77,10 @@ export interface ExtensionConfig {
     readonly retryBaseDelayMs: number;
     /** Longest single export request before it is abandoned (and retried if budget remains). */
     readonly exportTimeoutMs: number;
+    /** Consecutive failed export attempts that open the exporter's circuit. */
+    readonly circuitFailures: number;
+    /** How long an open circuit stops export attempts. */
+    readonly circuitCooldownMs: number;
   };
 }
 
@@ -94,9 +105,21 @@ const DEFAULT_MAX_BATCH_SPANS = 50;
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 // The handler sends during its last milliseconds; on loopback a send completes in 1-3 ms.
 const DEFAULT_SPAN_WAIT_MS = 20;
-// A warm in-region PutTraceSegments takes 10-30 ms; a cold TLS connection about twice that.
+// A warm in-region PutTraceSegments takes 10-30 ms; a cold TLS connection (TCP + TLS 1.3 +
+// SigV4 + the call) 40-70 ms. The budget is spent only in per-invocation flushes, i.e. by
+// rarely called functions, whose keep-alive socket has usually been closed during the freeze:
+// at 50 ms their flush would be cut off mid-handshake every time and spans would leave only at
+// SHUTDOWN. 100 ms lets that flush complete; busy functions flush periodically and pay ~0.
 // Whatever does not fit stays buffered for the next flush.
 const DEFAULT_POST_RUNTIME_BUDGET_MS = 100;
+// Spans of a busy function reach X-Ray within about this long; one flush per 10 s instead of
+// one per invocation is what makes a busy function's telemetry nearly free.
+const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+// Five failed requests in a row (at least two flushes' worth of retries) is an outage, not a blip.
+const DEFAULT_CIRCUIT_FAILURES = 5;
+// Long enough that a dead backend costs one trial request per 30 s, short enough that spans
+// buffered during a brief outage still go out long before the buffer fills.
+const DEFAULT_CIRCUIT_COOLDOWN_MS = 30_000;
 // Lambda gives extensions 2,000 ms at SHUTDOWN and then SIGKILLs; exiting takes a few ms.
 const DEFAULT_SHUTDOWN_MARGIN_MS = 200;
 const DEFAULT_MAX_RETRIES = 3;
@@ -183,6 +206,8 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
       maxBodyBytes: positiveInt(env, 'TELEMETRY_RECEIVER_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES),
     },
     flush: {
+      mode: oneOf(env, 'TELEMETRY_FLUSH', ['invocation', 'periodic', 'adaptive'], 'adaptive'),
+      intervalMs: positiveInt(env, 'TELEMETRY_FLUSH_INTERVAL_MS', DEFAULT_FLUSH_INTERVAL_MS),
       spanWaitMs: nonNegativeInt(env, 'TELEMETRY_SPAN_WAIT_MS', DEFAULT_SPAN_WAIT_MS),
       postRuntimeBudgetMs: positiveInt(
         env,
@@ -193,6 +218,8 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
       maxRetries: nonNegativeInt(env, 'TELEMETRY_EXPORT_MAX_RETRIES', DEFAULT_MAX_RETRIES),
       retryBaseDelayMs: nonNegativeInt(env, 'TELEMETRY_EXPORT_RETRY_BASE_MS', DEFAULT_RETRY_BASE_DELAY_MS),
       exportTimeoutMs: positiveInt(env, 'TELEMETRY_EXPORT_TIMEOUT_MS', DEFAULT_EXPORT_TIMEOUT_MS),
+      circuitFailures: positiveInt(env, 'TELEMETRY_CIRCUIT_FAILURES', DEFAULT_CIRCUIT_FAILURES),
+      circuitCooldownMs: nonNegativeInt(env, 'TELEMETRY_CIRCUIT_COOLDOWN_MS', DEFAULT_CIRCUIT_COOLDOWN_MS),
     },
   };
 }

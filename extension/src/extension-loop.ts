@@ -1,11 +1,18 @@
 import { type ExtensionConfig, readConfig } from './config';
+import { CircuitBreaker } from './exporters/circuit-breaker';
 import { preloadHttps } from './exporters/http-post';
 import { OtlpJsonExporter } from './exporters/otlp-json-exporter';
 import { XRayApiExporter } from './exporters/xray-api-exporter';
 import { XRayUdpExporter } from './exporters/xray-udp-exporter';
 import type { ExtensionsApiClient } from './extensions-api';
 import { FaultSpanSynthesizer } from './fault-spans';
-import { type FlushPolicy, PerInvocationFlushPolicy } from './flush-policy';
+import {
+  AdaptiveFlushPolicy,
+  type FlushPolicy,
+  type FlushPolicyDependencies,
+  PerInvocationFlushPolicy,
+  PeriodicFlushPolicy,
+} from './flush-policy';
 import { InvocationTracker } from './invocation-tracker';
 import { describeError, logEvent } from './log';
 import { MetricsPipeline } from './metrics-pipeline';
@@ -87,7 +94,14 @@ export async function startExtension(
   const counters = new PipelineCounters();
   const exporter = createExporter(config);
   const buffer = exporter
-    ? new SpanBuffer(exporter, counters, { ...config.buffer, ...config.flush })
+    ? new SpanBuffer(exporter, counters, {
+        ...config.buffer,
+        ...config.flush,
+        breaker: new CircuitBreaker({
+          failureThreshold: config.flush.circuitFailures,
+          cooldownMs: config.flush.circuitCooldownMs,
+        }),
+      })
     : undefined;
   const sink: SpanSink = buffer ?? {
     add: (spans) => {
@@ -147,18 +161,23 @@ export async function startExtension(
   if (config.credentials) void import('node:crypto');
   if (exporterUsesHttps(config)) void preloadHttps();
 
-  const policy = new PerInvocationFlushPolicy(
-    {
-      telemetryAvailable,
-      waitForRuntimeDone: (requestId, until) => tracker.runtimeDone(requestId, until),
-      waitForSpans: (invocation, until) => tracker.waitForSpans(invocation, until),
-      flush: async (until) => {
-        await buffer?.flush(until);
-        await metrics.flush(until);
-      },
+  const deps: FlushPolicyDependencies = {
+    telemetryAvailable,
+    waitForRuntimeDone: (requestId, until) => tracker.runtimeDone(requestId, until),
+    waitForSpans: (invocation, until) => tracker.waitForSpans(invocation, until),
+    flush: async (until, signal) => {
+      await buffer?.flush(until, signal);
+      await metrics.flush(until, false, signal);
     },
-    config.flush,
-  );
+    backlog: () =>
+      buffer ? Math.max(buffer.size / config.buffer.maxSpans, buffer.byteSize / config.buffer.maxBytes) : 0,
+  };
+  const policy =
+    config.flush.mode === 'invocation'
+      ? new PerInvocationFlushPolicy(deps, config.flush)
+      : config.flush.mode === 'periodic'
+        ? new PeriodicFlushPolicy(deps, config.flush)
+        : new AdaptiveFlushPolicy(deps, config.flush);
   return {
     config,
     counters,

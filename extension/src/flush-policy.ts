@@ -7,8 +7,10 @@ export interface FlushPolicyDependencies {
   waitForRuntimeDone(requestId: string, until: number): Promise<RuntimeDoneRecord | undefined>;
   /** Resolves when the invocation's spans have arrived or at `until`. */
   waitForSpans(invocation: Invocation, until: number): Promise<void>;
-  /** Exports what is buffered (spans and metrics) until `until`; never rejects. */
-  flush(until: number): Promise<void>;
+  /** Exports what is buffered (spans and metrics) until `until` or until `signal` aborts; never rejects. */
+  flush(until: number, signal?: AbortSignal): Promise<void>;
+  /** How full the span buffer is, 0 to 1 (the larger of its span and byte ratios). */
+  backlog?(): number;
   /** False when the Telemetry API subscription failed: `runtimeDone` will never come. */
   readonly telemetryAvailable: boolean;
 }
@@ -23,6 +25,12 @@ export interface FlushPolicyOptions {
   readonly shutdownMarginMs: number;
 }
 
+/** Settings of the periodic and adaptive policies. */
+export interface PeriodicFlushPolicyOptions extends FlushPolicyOptions {
+  /** Time between two periodic flushes. */
+  readonly intervalMs: number;
+}
+
 /** How one invocation's post-runtime phase went. */
 export interface PostRuntimeResult {
   /** Absent when `runtimeDone` did not come (no subscription, or the function timed out first). */
@@ -32,8 +40,8 @@ export interface PostRuntimeResult {
 }
 
 /**
- * Decides when the extension spends time exporting. Per-invocation now; periodic and adaptive
- * modes implement the same interface.
+ * Decides when the extension spends time exporting: {@link PerInvocationFlushPolicy},
+ * {@link PeriodicFlushPolicy}, or {@link AdaptiveFlushPolicy} switching between the two.
  */
 export interface FlushPolicy {
   /** Runs between an INVOKE and the extension's next `next` call. */
@@ -63,7 +71,7 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
   async afterInvoke(invocation: Invocation): Promise<PostRuntimeResult> {
     if (!this.deps.telemetryAvailable) {
       const startedAt = Date.now();
-      await this.deps.flush(startedAt + this.options.postRuntimeBudgetMs);
+      await flushWithin(this.deps, startedAt + this.options.postRuntimeBudgetMs);
       return { runtimeDone: undefined, startedAt };
     }
     const runtimeDone = await this.deps.waitForRuntimeDone(
@@ -73,11 +81,173 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
     const startedAt = Date.now();
     const budgetEnd = startedAt + this.options.postRuntimeBudgetMs;
     await this.deps.waitForSpans(invocation, Math.min(startedAt + this.options.spanWaitMs, budgetEnd));
-    await this.deps.flush(budgetEnd);
+    await flushWithin(this.deps, budgetEnd);
     return { runtimeDone, startedAt };
   }
 
   async shutdown(deadlineMs: number): Promise<void> {
-    await this.deps.flush(deadlineMs - this.options.shutdownMarginMs);
+    await flushWithin(this.deps, deadlineMs - this.options.shutdownMarginMs);
+  }
+}
+
+/**
+ * Flushes until `until` and returns by then whatever the flush is doing: an export that ignores
+ * its deadline is aborted and no longer waited for, so no backend can stretch a budget.
+ */
+async function flushWithin(deps: FlushPolicyDependencies, until: number): Promise<void> {
+  const controller = new AbortController();
+  await settleBy(deps.flush(until, controller.signal), controller, until);
+}
+
+async function settleBy(done: Promise<void>, controller: AbortController, until: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const budget = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+    timer.unref();
+  });
+  await Promise.race([done.catch(() => undefined), budget]);
+  clearTimeout(timer);
+  controller.abort();
+}
+
+// A periodic flush also starts early once the buffer is half full, so a burst between two
+// intervals is exported rather than refused.
+const BACKLOG_FLUSH_RATIO = 0.5;
+
+/**
+ * Flush every `intervalMs`, overlapping an invocation instead of extending one. The environment
+ * is frozen between invocations, so no timer can fire there: the flush starts when an INVOKE
+ * arrives and the interval has passed, runs while the handler works, and gets whatever is left
+ * of the post-runtime budget after `runtimeDone`; then it is aborted (an export frozen
+ * mid-flight only fails) and what it did not send stays buffered. The invocation's own spans
+ * are not waited for: they ride with a later flush.
+ */
+export class PeriodicFlushPolicy implements FlushPolicy {
+  private lastFlushAt: number;
+  private background: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+
+  constructor(
+    private readonly deps: FlushPolicyDependencies,
+    private readonly options: PeriodicFlushPolicyOptions,
+  ) {
+    this.lastFlushAt = Date.now();
+  }
+
+  /** Restarts the interval, e.g. after a per-invocation flush emptied the buffer. */
+  markFlushed(at: number): void {
+    this.lastFlushAt = at;
+  }
+
+  async afterInvoke(invocation: Invocation): Promise<PostRuntimeResult> {
+    const invokedAt = Date.now();
+    const dueByTime = invokedAt - this.lastFlushAt >= this.options.intervalMs;
+    if (dueByTime || (this.deps.backlog?.() ?? 0) >= BACKLOG_FLUSH_RATIO) {
+      this.lastFlushAt = invokedAt;
+      const controller = new AbortController();
+      this.background = { controller, done: this.deps.flush(invocation.deadlineMs, controller.signal) };
+    }
+    if (!this.deps.telemetryAvailable) {
+      await this.settle(invokedAt + this.options.postRuntimeBudgetMs);
+      return { runtimeDone: undefined, startedAt: invokedAt };
+    }
+    const runtimeDone = await this.deps.waitForRuntimeDone(
+      invocation.requestId,
+      invocation.deadlineMs + RUNTIME_DONE_SLACK_MS,
+    );
+    const startedAt = Date.now();
+    await this.settle(startedAt + this.options.postRuntimeBudgetMs);
+    return { runtimeDone, startedAt };
+  }
+
+  async shutdown(deadlineMs: number): Promise<void> {
+    await this.settle(Date.now());
+    await flushWithin(this.deps, deadlineMs - this.options.shutdownMarginMs);
+  }
+
+  // Gives the flush in progress until `budgetEnd`, then aborts the rest of it.
+  private async settle(budgetEnd: number): Promise<void> {
+    const background = this.background;
+    if (!background) return;
+    this.background = undefined;
+    await settleBy(background.done, background.controller, budgetEnd);
+  }
+}
+
+/** Which policy {@link AdaptiveFlushPolicy} is following. */
+export type AdaptiveMode = 'invocation' | 'periodic';
+
+// Cost model: a flush costs one export round trip C (10-30 ms warm), billed as post-runtime
+// time and keeping the environment from its next request. With K invocations per interval,
+// flushing per invocation costs K*C; periodically at most C (less when it overlaps a handler),
+// paid for with spans arriving up to one interval later.
+// - Enter periodic at K >= 4 (mean gap <= interval/4): at least 75 % of the flush time saved.
+// - Leave at K < 2 (mean gap > interval/2): at most 50 % saved, while the last invocation's
+//   spans sit frozen until the next one; the gap between 4 and 2 keeps the mode from flapping.
+// - Leave at once on a single gap >= interval: a lull has begun, periodic would flush every
+//   invocation anyway (saving nothing) and one invocation late.
+const ENTER_PERIODIC_GAP_FRACTION = 1 / 4;
+const LEAVE_PERIODIC_GAP_FRACTION = 1 / 2;
+// The mean gap is an exponentially weighted average: a new gap counts for a quarter, so about
+// four invocations at a new rate move it across a threshold and one odd gap does not.
+const GAP_WEIGHT = 0.25;
+// Gaps measured before the mean is trusted.
+const MIN_GAPS = 3;
+
+/**
+ * The default: per-invocation while invocations are rare (nothing waits in a frozen
+ * environment), periodic while they come often (a busy function pays almost nothing per
+ * request), switching on the mean time between INVOKE events. Gaps are wall-clock time, freezes
+ * included, which is exactly the time spans would wait.
+ */
+export class AdaptiveFlushPolicy implements FlushPolicy {
+  private readonly perInvocation: PerInvocationFlushPolicy;
+  private readonly periodic: PeriodicFlushPolicy;
+  private current: AdaptiveMode = 'invocation';
+  private lastInvokeAt: number | undefined;
+  private meanGapMs = 0;
+  private gaps = 0;
+
+  constructor(
+    deps: FlushPolicyDependencies,
+    private readonly options: PeriodicFlushPolicyOptions,
+  ) {
+    this.perInvocation = new PerInvocationFlushPolicy(deps, options);
+    this.periodic = new PeriodicFlushPolicy(deps, options);
+  }
+
+  /** The policy the next invocation follows. */
+  get mode(): AdaptiveMode {
+    return this.current;
+  }
+
+  async afterInvoke(invocation: Invocation): Promise<PostRuntimeResult> {
+    this.observeArrival(Date.now());
+    if (this.current === 'periodic') return this.periodic.afterInvoke(invocation);
+    const result = await this.perInvocation.afterInvoke(invocation);
+    this.periodic.markFlushed(Date.now());
+    return result;
+  }
+
+  shutdown(deadlineMs: number): Promise<void> {
+    return this.periodic.shutdown(deadlineMs);
+  }
+
+  private observeArrival(now: number): void {
+    const previous = this.lastInvokeAt;
+    this.lastInvokeAt = now;
+    if (previous === undefined) return;
+    const gap = now - previous;
+    this.meanGapMs = this.gaps === 0 ? gap : this.meanGapMs + GAP_WEIGHT * (gap - this.meanGapMs);
+    this.gaps++;
+    const interval = this.options.intervalMs;
+    if (this.current === 'invocation') {
+      if (this.gaps >= MIN_GAPS && this.meanGapMs <= interval * ENTER_PERIODIC_GAP_FRACTION) {
+        this.current = 'periodic';
+      }
+    } else if (gap >= interval || this.meanGapMs > interval * LEAVE_PERIODIC_GAP_FRACTION) {
+      this.current = 'invocation';
+      // After a lull, about five invocations at a busy rate are needed to come back.
+      this.meanGapMs = Math.max(this.meanGapMs, gap);
+    }
   }
 }

@@ -71,7 +71,7 @@ export class MetricsPipeline {
   }
 
   /** Merges what is held and writes it; self-metrics join once a minute or when `final`. Never rejects. */
-  async flush(until: number, final = false): Promise<void> {
+  async flush(until: number, final = false, signal?: AbortSignal): Promise<void> {
     try {
       const now = Date.now();
       if (final || now - this.lastSelfReport >= SELF_METRICS_INTERVAL_MS) {
@@ -92,7 +92,12 @@ export class MetricsPipeline {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), Math.max(1, until - now));
       timer.unref();
-      const result = await this.writer.write(documents, controller.signal).finally(() => clearTimeout(timer));
+      const cancel = () => controller.abort();
+      signal?.addEventListener('abort', cancel, { once: true });
+      const result = await this.writer.write(documents, controller.signal).finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+      });
       this.counters.metricDocumentsExported += result.written;
       if (result.unwritten.length > 0) {
         this.retained = result.unwritten.slice(-MAX_RETAINED_DOCUMENTS);

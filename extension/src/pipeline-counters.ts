@@ -4,7 +4,7 @@ export type DropReason =
   | 'buffer_full'
   /** The request carried spans with malformed ids. */
   | 'invalid'
-  /** Retries were exhausted or the exporter's circuit was open. */
+  /** Retries were exhausted (or the backend refused for good). While the circuit is open spans stay buffered. */
   | 'export_failed'
   /** The backend accepted the request but refused these items (X-Ray UnprocessedTraceSegments, 4xx). */
   | 'rejected'

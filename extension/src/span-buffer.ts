@@ -1,4 +1,5 @@
 import { ExportError } from './errors';
+import type { CircuitBreaker } from './exporters/circuit-breaker';
 import type { TelemetrySpan } from './otlp/span';
 import type { PipelineCounters } from './pipeline-counters';
 
@@ -26,6 +27,8 @@ export interface SpanBufferOptions {
   readonly maxRetries: number;
   readonly retryBaseDelayMs: number;
   readonly exportTimeoutMs: number;
+  /** Stops export attempts while the backend keeps failing; absent: always try. */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** How a flush ended. */
@@ -49,7 +52,12 @@ const COMPACT_THRESHOLD = 1024;
  * Drop policy: drop-newest. When full, arriving spans are refused and counted as
  * `buffer_full`: the refusal is known while the sender is still connected, so the receiver can
  * report it as OTLP partial success, and the traces already buffered stay complete instead of
- * every trace losing its oldest spans.
+ * every trace losing its oldest spans. Drop-oldest would also make the buffer a second cost
+ * centre during an outage: each arrival would evict (and count) another span, while drop-newest
+ * refuses in O(1) without touching the queue.
+ *
+ * While the circuit breaker is open nothing is attempted and the spans stay buffered, so a
+ * short outage loses nothing and a long one loses only what arrives once the buffer is full.
  */
 export class SpanBuffer {
   private queue: TelemetrySpan[] = [];
@@ -99,11 +107,13 @@ export class SpanBuffer {
    * Exports buffered spans in batches until the buffer is empty or `deadline` (epoch ms) comes.
    * Failed batches are retried with exponential backoff while the deadline allows, then dropped
    * and counted; a batch cut off by the deadline goes back to the buffer for the next flush.
-   * Never rejects. Calls made while a flush runs wait for it and then continue.
+   * Never rejects. Calls made while a flush runs wait for it and then continue. Aborting
+   * `signal` ends the flush like the deadline does: the export in flight is abandoned and its
+   * batch kept.
    */
-  flush(deadline: number): Promise<FlushResult> {
+  flush(deadline: number, signal?: AbortSignal): Promise<FlushResult> {
     const previous = this.flushing;
-    const run = (previous ?? Promise.resolve()).then(() => this.drain(deadline));
+    const run = (previous ?? Promise.resolve()).then(() => this.drain(deadline, signal));
     this.flushing = run;
     return run.finally(() => {
       if (this.flushing === run) this.flushing = undefined;
@@ -128,13 +138,14 @@ export class SpanBuffer {
     return this.shutdownPromise;
   }
 
-  private async drain(deadline: number): Promise<FlushResult> {
+  private async drain(deadline: number, signal: AbortSignal | undefined): Promise<FlushResult> {
     let exported = 0;
     let dropped = 0;
     const batchLimit = Math.min(this.options.maxBatchSpans, this.exporter.maxBatchSpans);
-    while (this.size > 0 && Date.now() < deadline) {
+    while (this.size > 0 && Date.now() < deadline && !signal?.aborted) {
+      if (this.options.breaker && !this.options.breaker.allow()) break;
       const batch = this.take(batchLimit);
-      const outcome = await this.exportWithRetries(batch, deadline);
+      const outcome = await this.exportWithRetries(batch, deadline, signal);
       if (outcome === 'deadline') {
         this.putBack(batch);
         break;
@@ -156,30 +167,40 @@ export class SpanBuffer {
   private async exportWithRetries(
     batch: readonly TelemetrySpan[],
     deadline: number,
+    signal: AbortSignal | undefined,
   ): Promise<ExportOutcome | 'failed' | 'deadline'> {
+    const breaker = this.options.breaker;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) return 'deadline';
+      if (remaining <= 0 || signal?.aborted) return 'deadline';
+      if (attempt > 0 && breaker && !breaker.allow()) return 'deadline';
       const started = performance.now();
       const controller = new AbortController();
       const timeout = remaining < this.options.exportTimeoutMs;
       const timer = setTimeout(() => controller.abort(), Math.min(remaining, this.options.exportTimeoutMs));
       timer.unref();
+      const cancel = () => controller.abort();
+      signal?.addEventListener('abort', cancel, { once: true });
       this.counters.exportRequests++;
       try {
-        return await this.exporter.export(batch, controller.signal);
+        const outcome = await this.exporter.export(batch, controller.signal);
+        breaker?.recordSuccess();
+        return outcome;
       } catch (error) {
         this.counters.exportFailures++;
+        // A backend that gives no answer within the budget is as unusable here as one that refuses.
+        breaker?.recordFailure();
         // Cut off by the flush deadline rather than by the backend: keep the spans for the next flush.
-        if (controller.signal.aborted && timeout) return 'deadline';
+        if (controller.signal.aborted && (timeout || signal?.aborted)) return 'deadline';
         const retryable = !(error instanceof ExportError) || error.retryable;
         if (!retryable || attempt >= this.options.maxRetries) return 'failed';
         // Full jitter (AWS architecture blog): base * 2^attempt, uniformly shrunk, never past the deadline.
         const delay = Math.random() * this.options.retryBaseDelayMs * 2 ** attempt;
         if (Date.now() + delay >= deadline) return 'deadline';
-        await sleep(delay);
+        await sleep(delay, signal);
       } finally {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
         this.counters.recordExportLatency(performance.now() - started);
       }
     }
@@ -218,6 +239,16 @@ export class SpanBuffer {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+// Ends early when `signal` aborts, so a backoff never holds a flush past its abort.
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

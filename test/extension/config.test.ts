@@ -64,4 +64,28 @@ describe('extension config', () => {
     expect(messages[2]).toContain('TELEMETRY_RECEIVER_ADDRESS');
     expect(messages[3]).toContain('TELEMETRY_BUFFER_MAX_SPANS');
   });
+
+  it('flushes adaptively every 10 s with a 100 ms post-runtime budget by default, and names a bad flush mode', () => {
+    // Act
+    const config = readConfig(base);
+    const periodic = readConfig({
+      ...base,
+      TELEMETRY_FLUSH: 'Periodic',
+      TELEMETRY_FLUSH_INTERVAL_MS: '2000',
+    });
+
+    // Assess
+    expect(config.flush).toMatchObject({
+      mode: 'adaptive',
+      intervalMs: 10_000,
+      postRuntimeBudgetMs: 100,
+      circuitFailures: 5,
+      circuitCooldownMs: 30_000,
+    });
+    expect(periodic.flush).toMatchObject({ mode: 'periodic', intervalMs: 2_000 });
+    expect(() => readConfig({ ...base, TELEMETRY_FLUSH: 'sometimes' })).toThrow(
+      /TELEMETRY_FLUSH="sometimes"/,
+    );
+    expect(() => readConfig({ ...base, TELEMETRY_FLUSH_INTERVAL_MS: '0' })).toThrow(ConfigError);
+  });
 });

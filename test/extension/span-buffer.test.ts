@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExportError } from '../../extension/src/errors';
+import { CircuitBreaker } from '../../extension/src/exporters/circuit-breaker';
 import type { TelemetrySpan } from '../../extension/src/otlp/span';
 import { PipelineCounters } from '../../extension/src/pipeline-counters';
 import { type ExportOutcome, SpanBuffer, type SpanExporter } from '../../extension/src/span-buffer';
@@ -224,5 +225,65 @@ describe('span buffer', () => {
     expect(refused).toBe(1);
     expect(counters.spansDropped.shutdown).toBe(droppedAtShutdown + 1);
     expect(buffer.size).toBe(0);
+  });
+});
+
+describe('span buffer behind a circuit breaker', () => {
+  it('stops calling a failing exporter after the threshold, keeps the spans, and lets one trial through after the cool-down', async () => {
+    // Prepare
+    let healthy = false;
+    const exporter = new ScriptedExporter(() =>
+      healthy ? ok() : Promise.reject(new ExportError('503 from backend', true, 503)),
+    );
+    const breaker = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 30_000 });
+    const counters = new PipelineCounters();
+    const buffer = new SpanBuffer(exporter, counters, { ...options, maxRetries: 0, breaker });
+
+    // Act: three flushes of one batch fail once each and open the circuit; the fourth makes no request
+    for (let i = 0; i < 4; i++) {
+      buffer.add(spans(4));
+      await buffer.flush(Date.now() + 100);
+    }
+    const requestsWhileOpen = exporter.batches.length;
+    const keptWhileOpen = buffer.size;
+    const stateWhileOpen = breaker.state;
+    await vi.advanceTimersByTimeAsync(30_000);
+    healthy = true;
+    const afterCooldown = await buffer.flush(Date.now() + 100);
+
+    // Assess
+    expect(requestsWhileOpen).toBe(3);
+    expect(keptWhileOpen).toBe(4);
+    expect(stateWhileOpen).toBe('open');
+    expect(counters.spansDropped.export_failed).toBe(12);
+    expect(afterCooldown.exported).toBe(4);
+    expect(exporter.batches).toHaveLength(4);
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('keeps the batch when the flush is aborted mid-export, and counts the unanswered attempt as a failure', async () => {
+    // Prepare: an exporter that hangs until aborted
+    const exporter = new ScriptedExporter(
+      (_, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new ExportError('aborted', true))),
+        ),
+    );
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 30_000 });
+    const counters = new PipelineCounters();
+    const buffer = new SpanBuffer(exporter, counters, { ...options, breaker });
+    buffer.add(spans(3));
+    const controller = new AbortController();
+
+    // Act
+    const flushing = buffer.flush(Date.now() + 10_000, controller.signal);
+    await vi.advanceTimersByTimeAsync(5);
+    controller.abort();
+    const result = await flushing;
+
+    // Assess
+    expect(result).toEqual({ exported: 0, dropped: 0, remaining: 3 });
+    expect(buffer.size).toBe(3);
+    expect(breaker.state).toBe('open');
   });
 });
