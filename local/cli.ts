@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     [
       `Local sandbox ready: ${sandbox.apiUrl}${config.defaultCode ? '/todos' : ''}`,
       authorizer
-        ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? '  (npm run token -- --sub alice)' : ''}`
+        ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? `  (npm run token -- --sub alice${config.stateDir === DEFAULTS.stateDir ? '' : ` --state-dir ${relative(config.stateDir)}`})` : ''}`
         : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s)`,
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName} out.json)`,
