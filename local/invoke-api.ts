@@ -5,8 +5,8 @@
  * `DryRun`; `X-Amz-Log-Type: Tail`; errors with Lambda's status codes and error types.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { InvokeOutput } from './environment/types';
+import { listen } from './http-listen';
 import type { FunctionInvoker } from './traced-function';
 import { LOCAL_ACCOUNT_ID } from './xray/lambda-segments';
 
@@ -183,21 +183,5 @@ export async function startInvokeApi(options: InvokeApiOptions): Promise<InvokeA
       );
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, options.host);
 }

@@ -3,6 +3,7 @@
  * APIs on `<address>:9001`, as Lambda serves them on `127.0.0.1:9001`.
  */
 import { createServer, type Server } from 'node:http';
+import { closeServer, listen } from '../http-listen';
 import { NotFoundError } from './api-error';
 import { type ExtensionsApiHost, handleExtensionsApi, isExtensionsApiPath } from './extensions-api';
 import { sendError } from './http-exchange';
@@ -35,20 +36,9 @@ export async function startLambdaApiServer(
   server.headersTimeout = 0;
   server.keepAliveTimeout = 0;
   server.timeout = 0;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, port, address);
   return server;
 }
 
 /** Closes the server and every connection still open (blocked `next` calls included). */
-export function closeLambdaApiServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
+export const closeLambdaApiServer = closeServer;

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { JwtAuthorizer, JwtAuthorizerContext } from '../auth/jwt-authorizer';
+import { listen } from '../http-listen';
 import type { FunctionInvoker } from '../traced-function';
 import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
 import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
@@ -150,21 +150,5 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       send(response, GATEWAY_RESPONSES.internalError(), newRequestId());
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host}:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, options.port, options.host);
 }
