@@ -5,7 +5,10 @@
  * the same bundle started by `node` directly, and the `bun build --compile` executable. Runs are
  * interleaved (one of each per round) so the shared machine's drift spreads over all alike.
  *
- * Usage: npx tsx extension/scripts/measure-start.ts [--runs 25]
+ * Usage: npx tsx extension/scripts/measure-start.ts [--runs 25] [--evict]
+ *   --evict drops each subject's own files (launcher, bundle, executable; not Node itself, which
+ *   the function's runtime loads anyway) from the page cache before each start: in Lambda a
+ *   layer is read from storage at a cold start, here it would otherwise be cached.
  * Needs the builds: npm run build && node scripts/build.mjs extension-bin
  *
  * The Extensions API here is a measurement tool, not the sandbox: a loopback endpoint that
@@ -43,6 +46,8 @@ interface Subject {
   readonly label: string;
   readonly command: string;
   readonly args: readonly string[];
+  /** The subject's own files, evicted from the page cache with --evict. */
+  readonly files: readonly string[];
 }
 
 interface Sample {
@@ -202,7 +207,15 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function measureOnce(subject: Subject, basePath: string): Promise<Sample> {
+async function evict(files: readonly string[]): Promise<void> {
+  // GNU dd: iflag=nocache with count=0 asks the kernel to drop the whole file's cached pages.
+  for (const file of files) {
+    await promisify(execFile)('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+  }
+}
+
+async function measureOnce(subject: Subject, basePath: string, evictFirst: boolean): Promise<Sample> {
+  if (evictFirst) await evict(subject.files);
   const address = loopbackAddress();
   const endpoint = await RegisterEndpoint.start(address);
   const receiver = `${address}:4318`;
@@ -284,6 +297,12 @@ async function rawBytes(dir: string): Promise<number> {
 }
 
 function parseRuns(argv: readonly string[]): number {
+  for (const arg of argv) {
+    if (arg.startsWith('--') && arg !== '--runs' && arg !== '--evict') {
+      console.error(`measure-start: unknown option ${arg}; use --runs N and --evict`);
+      process.exit(2);
+    }
+  }
   const at = argv.indexOf('--runs');
   if (at === -1) return 25;
   const runs = Number(argv[at + 1]);
@@ -296,6 +315,7 @@ function parseRuns(argv: readonly string[]): number {
 
 async function main(): Promise<void> {
   const runs = parseRuns(process.argv.slice(2));
+  const evictFirst = process.argv.includes('--evict');
   const arch = process.arch;
   const binLayer = path.join(BIN_LAYERS, arch);
   const subjects: Subject[] = [
@@ -304,18 +324,24 @@ async function main(): Promise<void> {
       label: 'Node bundle via sh launcher',
       command: path.join(NODE_LAYER, 'extensions', EXTENSION_NAME),
       args: [],
+      files: [
+        path.join(NODE_LAYER, 'extensions', EXTENSION_NAME),
+        path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs'),
+      ],
     },
     {
       id: 'node-direct',
       label: 'Node bundle, node directly',
       command: process.execPath,
       args: [path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs')],
+      files: [path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs')],
     },
     {
       id: 'bun-executable',
       label: `bun --compile executable (${arch})`,
       command: path.join(binLayer, 'extensions', EXTENSION_NAME),
       args: [],
+      files: [path.join(binLayer, 'extensions', EXTENSION_NAME)],
     },
   ];
   for (const file of [subjects[0]!.command, subjects[1]!.args[0]!, subjects[2]!.command]) {
@@ -332,16 +358,18 @@ async function main(): Promise<void> {
   const basePath = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
   const samples = new Map<string, Sample[]>(subjects.map((s) => [s.id, []]));
   // One unrecorded round first: it pulls the files into the page cache for everyone alike.
-  for (const subject of subjects) await measureOnce(subject, basePath);
+  for (const subject of subjects) await measureOnce(subject, basePath, evictFirst);
   for (let round = 0; round < runs; round++) {
-    for (const subject of subjects) samples.get(subject.id)!.push(await measureOnce(subject, basePath));
+    for (const subject of subjects)
+      samples.get(subject.id)!.push(await measureOnce(subject, basePath, evictFirst));
     process.stderr.write(`\rround ${round + 1}/${runs}`);
   }
   process.stderr.write('\n');
 
   const fmt = (values: number[]) =>
     `${quantile(values, 0.5).toFixed(1)} / ${quantile(values, 0.9).toFixed(1)}`;
-  console.log(`Node ${process.version}, ${arch}, ${runs} interleaved runs each; median / p90\n`);
+  const cache = evictFirst ? 'own files evicted from the page cache before each start' : 'page cache warm';
+  console.log(`Node ${process.version}, ${arch}, ${runs} interleaved runs each, ${cache}; median / p90\n`);
   console.log(
     '| build | start → register (ms) | start → first next (ms) | RSS registered (MB) | RSS after 10,000 spans (MB) |',
   );
