@@ -74,11 +74,11 @@ export async function runExtension(api: ExtensionsApiClient): Promise<void> {
     }
     const invocation = parts.tracker.begin(event);
     const result = await parts.policy.afterInvoke(invocation);
-    if (result.runtimeDone) {
+    if (result.runtimeDone || result.beforeRuntimeDone) {
       const endedAt = Date.now();
       parts.metrics.recordPostRuntime({
         requestId: invocation.requestId,
-        durationMs: endedAt - result.startedAt,
+        durationMs: result.beforeRuntimeDone ? 0 : endedAt - result.startedAt,
         endedAt,
         ...(event.tracing ? { traceId: /Root=([^;]+)/.exec(event.tracing.value)?.[1] } : {}),
       });

@@ -9,6 +9,8 @@ import type { Invocation } from '../../extension/src/invocation-tracker';
 
 const T0 = 1_700_000_000_000;
 const options = { spanWaitMs: 20, postRuntimeBudgetMs: 100, shutdownMarginMs: 200, intervalMs: 10_000 };
+// Budgets are aimed 5 ms early (scheduling slack), so a 100 ms budget ends here.
+const BUDGET_END_MS = options.postRuntimeBudgetMs - 5;
 // The handler runs this long before runtimeDone arrives.
 const HANDLER_MS = 30;
 
@@ -204,8 +206,21 @@ describe('periodic flush policy', () => {
     const result = await pending;
 
     // Assess
-    expect(settledAt! - (result.startedAt - T0)).toBe(options.postRuntimeBudgetMs);
+    expect(settledAt! - (result.startedAt - T0)).toBe(BUDGET_END_MS);
     expect(flushes[0]!.aborted()).toBe(true);
+  });
+
+  it('goes back to next at INVOKE, without waiting for runtimeDone, when no flush is due', async () => {
+    // Prepare
+    const { deps, flushes } = fakeDeps();
+    const policy = new PeriodicFlushPolicy(deps, options);
+
+    // Act: no timer advance needed, so nothing waits for runtimeDone
+    const result = await policy.afterInvoke(invocation());
+
+    // Assess
+    expect(result).toEqual({ runtimeDone: undefined, startedAt: T0, beforeRuntimeDone: true });
+    expect(flushes).toEqual([]);
   });
 
   it('flushes early when the buffer is half full', async () => {
@@ -237,8 +252,8 @@ describe('post-runtime budget', () => {
     const result = await pending;
 
     // Assess
-    expect(settledAt! - (result.startedAt - T0)).toBe(options.postRuntimeBudgetMs);
-    expect(flushes[0]!.until - (result.startedAt - T0)).toBe(options.postRuntimeBudgetMs);
+    expect(settledAt! - (result.startedAt - T0)).toBe(BUDGET_END_MS);
+    expect(flushes[0]!.until - (result.startedAt - T0)).toBe(BUDGET_END_MS);
     expect(flushes[0]!.aborted()).toBe(true);
   });
 });

@@ -86,8 +86,11 @@ describe('telemetry extension with a failing exporter', () => {
     expect(received).toBe(INVOCATIONS * 2);
     expect(exported).toBe(0);
     expect(dropped).toBe(received);
-    expect(await probe.total(M.spansDropped, 'export_failed')).toBeGreaterThan(0);
-    expect(await probe.total(M.spansDropped, 'shutdown')).toBeGreaterThan(0);
+    // Whether a span is dropped after its retries (export_failed) or still held by the open
+    // circuit at SHUTDOWN (shutdown) depends on how many retries fit each budget: not asserted.
+    expect(
+      (await probe.total(M.spansDropped, 'export_failed')) + (await probe.total(M.spansDropped, 'shutdown')),
+    ).toBe(received);
   });
 
   it('cuts off exports to a backend that never answers at the post-runtime budget, not the export timeout', async () => {

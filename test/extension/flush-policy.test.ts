@@ -51,7 +51,8 @@ describe('per-invocation flush policy', () => {
     const result = await pending;
 
     // Assess
-    expect(calls).toEqual(['runtimeDone@300', 'spans until +20', 'flush until +100']);
+    // The budget is aimed 5 ms early: timers fire late on a loaded machine.
+    expect(calls).toEqual(['runtimeDone@300', 'spans until +20', 'flush until +95']);
     expect(result).toEqual({ runtimeDone: { requestId: 'r1', status: 'success' }, startedAt: T0 + 300 });
   });
 
@@ -74,7 +75,7 @@ describe('per-invocation flush policy', () => {
     const result = await policy.afterInvoke(invocation);
 
     // Assess
-    expect(flushes).toEqual([100]);
+    expect(flushes).toEqual([95]);
     expect(result.runtimeDone).toBeUndefined();
   });
 
