@@ -50,6 +50,18 @@ export class InvalidCursorError extends ValidationError {
   }
 }
 
+/**
+ * 403: an authorizer vouched for the caller but gave no subject, so there is
+ * no owner to act for. Refused rather than mapped to the open tenant, whose
+ * todos belong to nobody in particular.
+ */
+export class ForbiddenError extends TodoApiError {
+  override readonly name: string = 'ForbiddenError';
+  readonly status = 403;
+  readonly title = 'Forbidden';
+  readonly slug = 'forbidden';
+}
+
 /** 404: no such todo, or no such route. */
 export class NotFoundError extends TodoApiError {
   override readonly name: string = 'NotFoundError';

@@ -3,12 +3,19 @@
  * HTTP API (payload format 2.0) event, and the owner a request acts for.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ForbiddenError } from './errors';
 
 /**
  * Owner of requests that carry no authenticated identity (an API without a JWT
- * authorizer): all such callers share this one tenant.
+ * authorizer): all such callers share this one tenant. It cannot be the owner
+ * key of an authenticated caller, which always starts with `sub:`, so todos
+ * written while an API was open never show to a user whose `sub` happens to
+ * be this word.
  */
-export const DEFAULT_OWNER = 'default';
+export const DEFAULT_OWNER = 'open';
+
+/** The owner key (partition key) of an authenticated caller's todos. */
+export const ownerKeyOf = (sub: string): string => `sub:${sub}`;
 
 /** An HTTP request, independent of Lambda. Header names are lower-case. */
 export interface TodoRequest {
@@ -60,10 +67,19 @@ export function traceHeaderOf(event: HttpApiEvent): string | undefined {
   return undefined;
 }
 
-/** The JWT `sub` claim when an authorizer vouches for the caller, else the default tenant. */
+/**
+ * The owner a request acts for: the JWT `sub` claim when an authorizer vouches
+ * for the caller, else the default tenant. A JWT context without a subject is
+ * refused (403): there is nobody to scope the request to.
+ */
 export function ownerOf(event: HttpApiEvent): string {
-  const sub = event.requestContext.authorizer?.jwt?.claims?.sub;
-  return typeof sub === 'string' && sub.length > 0 ? sub : DEFAULT_OWNER;
+  const jwt = event.requestContext.authorizer?.jwt;
+  if (jwt === undefined) return DEFAULT_OWNER;
+  const sub = jwt.claims?.sub;
+  if (typeof sub !== 'string' || sub.length === 0) {
+    throw new ForbiddenError('The token has no subject (sub claim); this API scopes every todo to one');
+  }
+  return ownerKeyOf(sub);
 }
 
 /** A named stage (not `$default`) is the first path segment of `rawPath`. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OWNER } from '../../functions/todos/http-request';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { assertProperty } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
@@ -188,7 +189,7 @@ describe('concurrent clients with If-Match through the HTTP front door', () => {
                 live = last;
               }
             }
-            const item = stored.get(`default/${id}`);
+            const item = stored.get(`${DEFAULT_OWNER}/${id}`);
             if (!live && item) totals.phantoms += 1;
             if (live) {
               expect(item, `stored ${id}`).toMatchObject({

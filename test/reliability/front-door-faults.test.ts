@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OWNER } from '../../functions/todos/http-request';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../local/dynamodb';
 import { type DynamoDBFaultProxy, startDynamoDBFaultProxy } from '../../local/faults/dynamodb-fault-proxy';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
@@ -85,7 +86,7 @@ describe('the deployed bundle when DynamoDB fails, through the HTTP front door',
     });
     expect(whileThrottled).toEqual(before);
     expect(recovered.status).toBe(201);
-    expect((await table.items()).get('default/after-throttle')).toMatchObject({
+    expect((await table.items()).get(`${DEFAULT_OWNER}/after-throttle`)).toMatchObject({
       version: 1,
       text: 'todo after-throttle',
     });

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OWNER } from '../../functions/todos/http-request';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { assertProperty, CASES_TRIED } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
@@ -137,7 +138,7 @@ describe('the HTTP front door under generated hostile requests', () => {
           expect(await table.snapshot(), context).toEqual(before);
         }
         if (response.status === 201) {
-          await table.remove('default', (JSON.parse(response.body) as { id: string }).id);
+          await table.remove(DEFAULT_OWNER, (JSON.parse(response.body) as { id: string }).id);
         }
       });
     },

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_OWNER } from '../../functions/todos/http-request';
+import { DEFAULT_OWNER, ownerKeyOf } from '../../functions/todos/http-request';
 import { ROUTES } from '../../functions/todos/routes';
 import { httpApiEvent } from '../support/http-api-event';
 import { parseResult, startTodoApi, type TodoApi } from '../support/todo-api';
@@ -95,7 +95,7 @@ async function checkRequest(request: FuzzRequest, sub: string | undefined): Prom
     expect(await table.snapshot(), `${request.method} ${request.path} → ${result.status}`).toEqual(before);
   }
   const created = result.status === 201 ? (result.json as { id: string }) : undefined;
-  if (created) await table.remove(sub ?? DEFAULT_OWNER, created.id);
+  if (created) await table.remove(sub === undefined ? DEFAULT_OWNER : ownerKeyOf(sub), created.id);
 }
 
 describe('the handler under generated hostile requests', () => {

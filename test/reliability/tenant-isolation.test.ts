@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HttpApiEventInit } from '../support/http-api-event';
-import { startTodoApi, type TodoApi } from '../support/todo-api';
+import { DEFAULT_OWNER, ownerKeyOf } from '../../functions/todos/http-request';
+import { type HttpApiEventInit, httpApiEvent } from '../support/http-api-event';
+import { parseResult, startTodoApi, type TodoApi } from '../support/todo-api';
 import { assertProperty } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
 import { type KnownValues, requestArbitrary } from './support/request-arbitraries';
@@ -19,7 +20,9 @@ const asAlice = (init: HttpApiEventInit) => api.invoke({ ...init, sub: 'alice' }
 
 /** Bob's items as stored, to compare before and after Alice's attempts. */
 async function bobsItems(): Promise<string> {
-  const items = [...(await table.items())].filter(([key]) => key.startsWith('bob/'));
+  const items = [...(await table.items())].filter(([key]) => key.startsWith(`${ownerKeyOf('bob')}/`));
+  // Bob's todos are never deleted by these tests: an empty list would make every comparison vacuous.
+  expect(items).toHaveLength(bobIds.length);
   return JSON.stringify(items.sort());
 }
 
@@ -210,4 +213,38 @@ describe("one caller cannot reach another caller's todos", () => {
     },
     RELIABILITY_CONFIG.propertyTimeoutMs,
   );
+});
+
+describe('owners of authenticated and open callers never meet', () => {
+  it('refuses with 403 a request whose authorizer context has no subject', async () => {
+    // Prepare
+    const event = httpApiEvent({ method: 'GET', path: '/todos', sub: 'placeholder' });
+    const claims = event.requestContext.authorizer!.jwt.claims as Record<string, unknown>;
+    delete claims.sub;
+
+    // Act
+    const result = parseResult(await api.handler(event), event.requestContext.requestId, undefined);
+
+    // Assess
+    expect(result.status).toBe(403);
+    expect(result.json).toMatchObject({ status: 403, instance: event.requestContext.requestId });
+  });
+
+  it("keeps the open tenant's todos from a caller whose sub is the open tenant's name", async () => {
+    // Prepare
+    const open = await api.invoke({
+      method: 'POST',
+      path: '/todos',
+      body: { id: 'open-task', text: 'open' },
+    });
+    expect(open.status).toBe(201);
+
+    // Act
+    const read = await api.invoke({ method: 'GET', path: '/todos/open-task', sub: DEFAULT_OWNER });
+    const listed = await api.invoke({ method: 'GET', path: '/todos', sub: DEFAULT_OWNER });
+
+    // Assess
+    expect(read.status).toBe(404);
+    expect(listed.json).toEqual([]);
+  });
 });
