@@ -11,7 +11,7 @@ import { startSandbox } from '../../local/sandbox';
 let stateDir: string | undefined;
 
 afterAll(async () => {
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  if (stateDir) await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 describe('telemetry extension with its exporter down', () => {

@@ -132,7 +132,7 @@ export async function startProbeSandbox(environment: Record<string, string>): Pr
     },
     values: (metricName) => values(metricName),
     async remove() {
-      await rm(stateDir, { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox?.close();
-  await rm(stateDir, { recursive: true, force: true });
+  await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 async function traceOf(root: string, done: (segments: StoredSegment[]) => boolean): Promise<StoredSegment[]> {
