@@ -4,7 +4,10 @@
  * does, and prints resident and heap memory every 100,000 spans. Steady state means the curve
  * is flat after warm-up.
  *
- *   npx tsx extension/scripts/soak.ts [totalSpans] [spansPerRequest]
+ *   npx tsx extension/scripts/soak.ts [totalSpans] [spansPerRequest] [requestsPerFlush]
+ *
+ * A large `requestsPerFlush` (e.g. 500: 50,000 spans between flushes into a 10,000-span buffer)
+ * keeps the buffer full, to show memory stays bounded while the newest spans are refused.
  *   node --expose-gc --import tsx extension/scripts/soak.ts   # also forces a GC before each sample
  *
  * Sender and extension share this process, so the numbers include the sender (a few MB).
@@ -20,7 +23,7 @@ const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const PER_REQUEST = Number(process.argv[3] ?? 100);
 const SAMPLE_EVERY = 100_000;
 // Flush as the periodic policy would on a busy function: every few requests, with a budget.
-const REQUESTS_PER_FLUSH = 10;
+const REQUESTS_PER_FLUSH = Number(process.argv[4] ?? 10);
 const FLUSH_BUDGET_MS = 100;
 
 /** Accepts everything and keeps nothing: isolates the receiver and buffer. */
