@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { access, cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -204,7 +204,11 @@ async function sendSpans(receiver: string): Promise<void> {
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  // After a spawn failure Node emits 'error' and may never emit 'exit'.
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
 }
 
 async function evict(files: readonly string[]): Promise<void> {
@@ -241,6 +245,10 @@ async function measureOnce(subject: Subject, basePath: string, evictFirst: boole
     },
   });
   let stderr = '';
+  // A spawn failure (ENOENT, EACCES) is reported with the run instead of as an unhandled error.
+  child.once('error', (error) => {
+    stderr += String(error);
+  });
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2_000);
   });
@@ -317,24 +325,54 @@ async function main(): Promise<void> {
   const runs = parseRuns(process.argv.slice(2));
   const evictFirst = process.argv.includes('--evict');
   const arch = process.arch;
-  const binLayer = path.join(BIN_LAYERS, arch);
+  for (const dir of [NODE_LAYER, path.join(BIN_LAYERS, arch)]) {
+    try {
+      await access(path.join(dir, 'extensions', EXTENSION_NAME));
+    } catch {
+      console.error(
+        `measure-start: ${path.relative(ROOT, dir)} is missing; run npm run build && node scripts/build.mjs extension-bin`,
+      );
+      process.exit(2);
+    }
+  }
+  // Measured from a private copy: a build or test elsewhere in the checkout may rewrite dist/.
+  const scratch = await mkdtemp(path.join(tmpdir(), 'measure-start-layers-'));
+  const nodeLayer = path.join(scratch, 'node');
+  const binLayer = path.join(scratch, 'bin');
+  await cp(NODE_LAYER, nodeLayer, { recursive: true });
+  await cp(path.join(BIN_LAYERS, arch), binLayer, { recursive: true });
+  try {
+    await measure(runs, evictFirst, nodeLayer, binLayer);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  await printSizes();
+}
+
+async function measure(
+  runs: number,
+  evictFirst: boolean,
+  nodeLayer: string,
+  binLayer: string,
+): Promise<void> {
+  const arch = process.arch;
   const subjects: Subject[] = [
     {
       id: 'node-launcher',
       label: 'Node bundle via sh launcher',
-      command: path.join(NODE_LAYER, 'extensions', EXTENSION_NAME),
+      command: path.join(nodeLayer, 'extensions', EXTENSION_NAME),
       args: [],
       files: [
-        path.join(NODE_LAYER, 'extensions', EXTENSION_NAME),
-        path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs'),
+        path.join(nodeLayer, 'extensions', EXTENSION_NAME),
+        path.join(nodeLayer, EXTENSION_NAME, 'index.mjs'),
       ],
     },
     {
       id: 'node-direct',
       label: 'Node bundle, node directly',
       command: process.execPath,
-      args: [path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs')],
-      files: [path.join(NODE_LAYER, EXTENSION_NAME, 'index.mjs')],
+      args: [path.join(nodeLayer, EXTENSION_NAME, 'index.mjs')],
+      files: [path.join(nodeLayer, EXTENSION_NAME, 'index.mjs')],
     },
     {
       id: 'bun-executable',
@@ -344,16 +382,6 @@ async function main(): Promise<void> {
       files: [path.join(binLayer, 'extensions', EXTENSION_NAME)],
     },
   ];
-  for (const file of [subjects[0]!.command, subjects[1]!.args[0]!, subjects[2]!.command]) {
-    try {
-      await access(file);
-    } catch {
-      console.error(
-        `measure-start: ${path.relative(ROOT, file)} is missing; run npm run build && node scripts/build.mjs extension-bin`,
-      );
-      process.exit(2);
-    }
-  }
   // The launcher runs `node` from PATH: put this Node first so every subject runs the same one.
   const basePath = `${path.dirname(process.execPath)}:/usr/bin:/bin`;
   const samples = new Map<string, Sample[]>(subjects.map((s) => [s.id, []]));
@@ -380,7 +408,9 @@ async function main(): Promise<void> {
       `| ${subject.label} | ${fmt(list.map((s) => s.registerMs))} | ${fmt(list.map((s) => s.readyMs))} | ${fmt(list.map((s) => s.rssRegisteredMb))} | ${fmt(list.map((s) => s.rssSpansMb))} |`,
     );
   }
+}
 
+async function printSizes(): Promise<void> {
   const mb = (bytes: number) => (bytes / 1_000_000).toFixed(2);
   const layers: [string, string][] = [['Node bundle (dist/layer)', NODE_LAYER]];
   for (const candidate of ['x64', 'arm64']) {
