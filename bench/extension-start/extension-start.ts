@@ -62,8 +62,12 @@ export async function buildFloors(): Promise<StartSubject[]> {
   ];
 }
 
+// Where `node scripts/build.mjs extension-bin` writes this machine's bun executable.
+const BUN_EXECUTABLE = path.join(DIST, 'layer-bin', process.arch, 'extensions', 'telemetry-extension');
+
 // Places a single self-contained executable of the extension could be built to.
 const SINGLE_EXECUTABLE_CANDIDATES = [
+  BUN_EXECUTABLE,
   path.join(DIST, 'layer-bun', 'extensions', 'telemetry-extension'),
   path.join(DIST, 'layer-binary', 'extensions', 'telemetry-extension'),
   path.join(DIST, 'layer-sea', 'extensions', 'telemetry-extension'),
@@ -88,6 +92,16 @@ export async function projectExtensionSubjects(
   if (await exists(launcher)) {
     subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: launcher });
   } else missing.push(`Node bundle (${path.relative(ROOT, launcher)}; the build failed)`);
+  if (!(await exists(BUN_EXECUTABLE))) {
+    // The bun build stays out of `npm run build` (a 109 MB executable, seconds to compile).
+    progress('extension start', 'building the single-executable extension (bun build --compile)');
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), 'extension-bin'], {
+      cwd: ROOT,
+      env: { ...process.env, TELEMETRY_EXTENSION_ARCH: process.arch },
+    }).catch((error: unknown) =>
+      progress('extension start', `single-executable build failed: ${String(error)}`),
+    );
+  }
   let single: string | undefined;
   for (const candidate of SINGLE_EXECUTABLE_CANDIDATES) {
     if (await exists(candidate)) {
@@ -96,10 +110,7 @@ export async function projectExtensionSubjects(
     }
   }
   if (single) subjects.push({ id: 'ours-single', label: 'ours: single executable', executable: single });
-  else
-    missing.push(
-      'single executable (no build found under dist/layer-bun, dist/layer-binary, dist/layer-sea)',
-    );
+  else missing.push(`single executable (${path.relative(ROOT, BUN_EXECUTABLE)} could not be built)`);
   return { subjects, missing };
 }
 

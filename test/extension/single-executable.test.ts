@@ -25,7 +25,7 @@ beforeAll(async () => {
   });
   stateDir = await mkdtemp(path.join(tmpdir(), 'single-executable-'));
   sandbox = await startSandbox({ inMemory: true, stateDir, timeoutSec: 10, layers: [layer] });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await sandbox?.close();
