@@ -155,9 +155,6 @@ const targets = {
       // The extension bundles no CommonJS; skipping the require shim spares loading node:module
       // before registration.
       banner: {},
-      // Error classes name themselves after their class (`new.target.name`); keep those names
-      // through minification so logs say `Extension.ConfigError`, not `M`.
-      keepNames: true,
     });
     // Lambda starts every executable in /opt/extensions; the launcher's file name
     // is the name the extension registers with.

@@ -2,15 +2,19 @@
 export class TelemetryExtensionError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = new.target.name;
+    // Not `new.target.name`: minification renames classes, and these names reach logs.
+    this.name = 'TelemetryExtensionError';
   }
 }
 
 /** The environment is unusable (a missing or malformed variable); the message names the variable. */
-export class ConfigError extends TelemetryExtensionError {}
+export class ConfigError extends TelemetryExtensionError {
+  override readonly name = 'ConfigError';
+}
 
 /** A Lambda API (Extensions or Telemetry) answered with an unexpected status. */
 export class LambdaApiError extends TelemetryExtensionError {
+  override readonly name = 'LambdaApiError';
   constructor(
     message: string,
     /** HTTP status the API answered with; 0 when the connection itself failed. */
@@ -23,6 +27,7 @@ export class LambdaApiError extends TelemetryExtensionError {
 
 /** A request body the OTLP/EMF receiver cannot decode; mapped to a 4xx problem response. */
 export class BadPayloadError extends TelemetryExtensionError {
+  override readonly name = 'BadPayloadError';
   constructor(
     message: string,
     /** HTTP status to answer with (400 malformed, 413 too large, 415 unsupported type). */
@@ -34,6 +39,7 @@ export class BadPayloadError extends TelemetryExtensionError {
 
 /** An export attempt failed; `retryable` says whether trying again may succeed. */
 export class ExportError extends TelemetryExtensionError {
+  override readonly name = 'ExportError';
   constructor(
     message: string,
     readonly retryable: boolean,
