@@ -14,6 +14,7 @@
  * price of not holding every failed invocation's record for an unbounded time.
  */
 
+import { parseTraceHeader } from './invocation-tracker';
 import { type Attributes, SpanKind, StatusCode, type TelemetrySpan } from './otlp/span';
 import type { TelemetryEvent } from './telemetry-api';
 
@@ -58,21 +59,10 @@ function isObject(value: unknown): value is Json {
  */
 export function sampledTraceContext(tracing: unknown): TraceContext | undefined {
   if (!isObject(tracing) || typeof tracing.value !== 'string') return undefined;
-  let traceId: string | undefined;
-  let parentId: string | undefined;
-  let sampled = false;
-  for (const part of tracing.value.split(';')) {
-    const [key, raw] = part.split('=', 2).map((s) => s.trim());
-    if (!raw) continue;
-    if (key === 'Root') {
-      const match = /^1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})$/.exec(raw);
-      if (match) traceId = `${match[1]}${match[2]}`.toLowerCase();
-    } else if (key === 'Parent' && /^[0-9a-fA-F]{16}$/.test(raw)) parentId = raw.toLowerCase();
-    else if (key === 'Sampled') sampled = raw === '1';
-  }
+  const { traceId, parentId, sampled } = parseTraceHeader(tracing.value);
   if (!traceId || !sampled) return undefined;
   if (!parentId && typeof tracing.spanId === 'string' && /^[0-9a-fA-F]{16}$/.test(tracing.spanId)) {
-    parentId = tracing.spanId.toLowerCase();
+    return { traceId, parentId: tracing.spanId.toLowerCase() };
   }
   return { traceId, parentId };
 }
