@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { JwtSettings } from './auth/authorizer-config';
 import { DEV_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer';
+import { parseFlags } from './command-line';
 import { UsageError } from './sandbox-errors';
 
 /** The project root (the directory above `local/`). */
@@ -181,42 +181,27 @@ export function readSandboxConfig(
   argv: readonly string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
 ): SandboxConfig {
-  let values: ReturnType<typeof parse>['values'];
-  function parse() {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        code: { type: 'string' },
-        handler: { type: 'string' },
-        name: { type: 'string' },
-        port: { type: 'string' },
-        'lambda-port': { type: 'string' },
-        'xray-port': { type: 'string' },
-        memory: { type: 'string' },
-        timeout: { type: 'string' },
-        concurrency: { type: 'string' },
-        env: { type: 'string', multiple: true },
-        layer: { type: 'string', multiple: true },
-        'no-freeze': { type: 'boolean' },
-        'idle-timeout': { type: 'string' },
-        'in-memory': { type: 'boolean' },
-        'state-dir': { type: 'string' },
-        'jwt-issuer': { type: 'string' },
-        jwks: { type: 'string' },
-        'jwt-audience': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  }
-  try {
-    values = parse().values;
-  } catch (error) {
-    // parseArgs explains the problem ("Unknown option '--x'"); the fix is the usage text.
-    const reason = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
-    throw new UsageError(`${reason}; run with --help for the options`);
-  }
+  const values = parseFlags(argv, {
+    code: { type: 'string' },
+    handler: { type: 'string' },
+    name: { type: 'string' },
+    port: { type: 'string' },
+    'lambda-port': { type: 'string' },
+    'xray-port': { type: 'string' },
+    memory: { type: 'string' },
+    timeout: { type: 'string' },
+    concurrency: { type: 'string' },
+    env: { type: 'string', multiple: true },
+    layer: { type: 'string', multiple: true },
+    'no-freeze': { type: 'boolean' },
+    'idle-timeout': { type: 'string' },
+    'in-memory': { type: 'boolean' },
+    'state-dir': { type: 'string' },
+    'jwt-issuer': { type: 'string' },
+    jwks: { type: 'string' },
+    'jwt-audience': { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  });
 
   const codeDir = values.code === undefined ? DEFAULTS.codeDir : path.resolve(values.code);
   if (values.code !== undefined && !existsSync(codeDir)) {

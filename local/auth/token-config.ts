@@ -3,7 +3,7 @@
  * Nothing else in the token CLI reads `process.argv`.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../command-line';
 import { DEFAULTS } from '../config';
 import { UsageError } from '../sandbox-errors';
 import { DEV_AUDIENCE, DEV_TOKEN_TTL_SEC } from './dev-issuer';
@@ -38,28 +38,14 @@ const MAX_TTL_SEC = 7 * 24 * 3600;
 
 /** Reads the flags; throws {@link UsageError} with a one-line explanation on bad input. */
 export function readTokenConfig(argv: readonly string[] = process.argv.slice(2)): TokenConfig {
-  let values: ReturnType<typeof parse>['values'];
-  function parse() {
-    return parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        sub: { type: 'string' },
-        aud: { type: 'string', multiple: true },
-        ttl: { type: 'string' },
-        scope: { type: 'string' },
-        'state-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  }
-  try {
-    values = parse().values;
-  } catch (error) {
-    const reason = (error as Error).message.split('\n')[0]!.replace(/\.$/, '');
-    throw new UsageError(`${reason}; run with --help for the options`);
-  }
+  const values = parseFlags(argv, {
+    sub: { type: 'string' },
+    aud: { type: 'string', multiple: true },
+    ttl: { type: 'string' },
+    scope: { type: 'string' },
+    'state-dir': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   const stateDir = values['state-dir'] === undefined ? DEFAULTS.stateDir : path.resolve(values['state-dir']);
   if (values.help) return { sub: '', audiences: [], ttlSec: 0, stateDir, help: true };
 
