@@ -1,7 +1,8 @@
 /**
- * X-Ray trace headers for invocations: `Root=1-<8 hex epoch s>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>`.
+ * The trace context of each invocation, made from the caller's X-Ray header
+ * (parsed and written by `local/xray/trace-header.ts`).
  */
-import { randomBytes } from 'node:crypto';
+import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from '../xray/trace-header';
 
 /** The trace context of one invocation. */
 export interface InvocationTrace {
@@ -12,45 +13,21 @@ export interface InvocationTrace {
   readonly sampled: boolean;
 }
 
-/** A new X-Ray trace id (`1-<epoch seconds hex>-<96 random bits hex>`). */
-export function newTraceId(now = Date.now()): string {
-  return `1-${Math.floor(now / 1000)
-    .toString(16)
-    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
-}
-
-/** A new 64-bit segment id. */
-export function newSegmentId(): string {
-  return randomBytes(8).toString('hex');
-}
-
-function fields(header: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const part of header.split(';')) {
-    const at = part.indexOf('=');
-    if (at > 0) map.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
-  }
-  return map;
-}
-
 /**
  * The invocation's trace from the caller's header. A sampled caller trace continues with the
  * function segment as parent, so the function's own spans nest under it; without a header (or an
- * unusable one) a fresh unsampled trace is made, as Lambda does without active tracing.
+ * unusable one) a fresh unsampled trace is made, as Lambda does without active tracing. Of the
+ * caller's other fields only `Lineage` travels on, as Lambda passes it.
  */
 export function invocationTrace(callerHeader: string | undefined): InvocationTrace {
   const functionSegmentId = newSegmentId();
-  const caller = callerHeader ? fields(callerHeader) : new Map<string, string>();
-  const root = caller.get('Root');
-  if (!root || !/^1-[0-9a-f]{8}-[0-9a-f]{24}$/.test(root)) {
-    return {
-      header: `Root=${newTraceId()};Parent=${functionSegmentId};Sampled=0`,
-      functionSegmentId,
-      sampled: false,
-    };
-  }
-  const sampled = caller.get('Sampled') === '1';
-  const lineage = caller.get('Lineage');
-  const header = `Root=${root};Parent=${functionSegmentId};Sampled=${sampled ? '1' : '0'}${lineage ? `;Lineage=${lineage}` : ''}`;
+  const caller = parseTraceHeader(callerHeader);
+  const sampled = caller?.sampled === true;
+  const header = formatTraceHeader({
+    root: caller?.root ?? newTraceId(),
+    parent: functionSegmentId,
+    sampled,
+    extra: caller?.extra.filter((field) => field.startsWith('Lineage=')) ?? [],
+  });
   return { header, functionSegmentId, sampled };
 }
