@@ -10,6 +10,7 @@ import { RELIABILITY_CONFIG } from './support/reliability-config';
 import {
   type FuzzRequest,
   type KnownValues,
+  METHODS,
   requestArbitrary,
   requestEcho,
 } from './support/request-arbitraries';
@@ -30,17 +31,7 @@ const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
 };
 
 /** Methods HTTP/1.1 parsers accept on a request line; others never reach a server. */
-const WIRE_METHODS = new Set([
-  'GET',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'HEAD',
-  'OPTIONS',
-  'TRACE',
-  'PROPFIND',
-]);
+const WIRE_METHODS = new Set(METHODS.map((method) => method.toUpperCase()));
 
 function send(request: FuzzRequest): Promise<ObservedResponse> {
   const target = new URL(sandbox.apiUrl);

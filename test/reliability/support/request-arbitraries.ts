@@ -156,7 +156,8 @@ export const pathArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
     },
   );
 
-const METHODS = [
+/** The named methods the generators use; case variants included, which HTTP parsers upper-case. */
+export const METHODS = [
   'GET',
   'POST',
   'PUT',
