@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { readStoredSegments, type StoredSegment } from '../../local/xray/trace-store';
+import type { StoredSegment } from '../../local/xray/trace-store';
+import { waitForTrace } from '../support/sandbox-traces';
 
 // The built extension layer (dist/layer, as `npm test` builds it) runs as a real process in the
 // local sandbox. The function is a few lines of plain JavaScript that sends the spans a traced
@@ -62,19 +63,8 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
-async function segmentsOf(
-  root: string,
-  done: (segments: StoredSegment[]) => boolean,
-): Promise<StoredSegment[]> {
-  for (;;) {
-    await sandbox.traces.flush();
-    const segments = (await readStoredSegments(sandbox.paths.xray)).filter(
-      (s) => s.document.trace_id === root,
-    );
-    if (done(segments)) return segments;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const segmentsOf = (root: string, done: (segments: StoredSegment[]) => boolean) =>
+  waitForTrace(sandbox, root, done);
 
 describe('telemetry extension in the local sandbox', () => {
   it('exports the invocation spans with PutTraceSegments under the Lambda function segment, DynamoDB as an aws node with its fault', async () => {

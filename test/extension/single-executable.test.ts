@@ -5,7 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { readStoredSegments, type StoredSegment } from '../../local/xray/trace-store';
+import type { StoredSegment } from '../../local/xray/trace-store';
+import { waitForTrace } from '../support/sandbox-traces';
 
 // The extension compiled by `bun build --compile` (build target extension-bin, for this
 // machine's architecture) is the only extension of the layer: no launcher, no bundle, no Node.
@@ -32,19 +33,8 @@ afterAll(async () => {
   if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
-async function traceOf(
-  trace: string,
-  done: (segments: StoredSegment[]) => boolean,
-): Promise<StoredSegment[]> {
-  for (;;) {
-    await sandbox.traces.flush();
-    const segments = (await readStoredSegments(sandbox.paths.xray)).filter(
-      (s) => s.document.trace_id === trace,
-    );
-    if (done(segments)) return segments;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const traceOf = (root: string, done: (segments: StoredSegment[]) => boolean) =>
+  waitForTrace(sandbox, root, done);
 
 async function magicOf(file: string): Promise<string> {
   const handle = await open(file, 'r');

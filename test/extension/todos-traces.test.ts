@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { readStoredSegments, type StoredSegment } from '../../local/xray/trace-store';
+import type { StoredSegment } from '../../local/xray/trace-store';
+import { waitForTrace } from '../support/sandbox-traces';
 
 // The built todo handler (dist/functions/todos, instrumented) and the built extension layer
 // (dist/layer), as `npm test` builds them, in the local sandbox with the embedded DynamoDB.
@@ -20,16 +21,8 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
-async function traceOf(root: string, done: (segments: StoredSegment[]) => boolean): Promise<StoredSegment[]> {
-  for (;;) {
-    await sandbox.traces.flush();
-    const segments = (await readStoredSegments(sandbox.paths.xray)).filter(
-      (s) => s.document.trace_id === root,
-    );
-    if (done(segments)) return segments;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const traceOf = (root: string, done: (segments: StoredSegment[]) => boolean) =>
+  waitForTrace(sandbox, root, done);
 
 describe('todo API traces through the extension', () => {
   it('shows Lambda → function → handler → DynamoDB for a request to /todos', async () => {
