@@ -4,8 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { readStoredSegments } from '../../local/xray/trace-store';
-import { eventually } from './sandbox-polling';
+import { waitForTrace } from '../support/sandbox-traces';
 
 const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
 
@@ -118,15 +117,7 @@ describe('HTTP API front door', () => {
     const { traceId } = (await response.json()) as { traceId: string };
 
     // Assess
-    const segments = await eventually(
-      async () => {
-        await sandbox.traces.flush();
-        return (await readStoredSegments(sandbox.paths.xray)).filter(
-          (stored) => stored.document.trace_id === root,
-        );
-      },
-      (found) => found.length >= 2,
-    );
+    const segments = await waitForTrace(sandbox, root, (found) => found.length >= 2);
     const service = segments.find((stored) => stored.document.origin === 'AWS::Lambda')!.document;
     const fn = segments.find((stored) => stored.document.origin === 'AWS::Lambda::Function')!.document;
     expect(service.parent_id).toBe(clientSegment);

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { readStoredSegments } from '../../local/xray/trace-store';
-import { eventually } from './sandbox-polling';
+import { eventually } from '../support/eventually';
+import { waitForTrace } from '../support/sandbox-traces';
 
 const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
 
@@ -177,15 +177,7 @@ describe('Lambda Invoke API', () => {
 
     // Assess
     expect(traced.headers.get('x-amz-function-error')).toBe('Unhandled');
-    const segments = await eventually(
-      async () => {
-        await sandbox.traces.flush();
-        return (await readStoredSegments(sandbox.paths.xray)).filter(
-          (stored) => stored.document.trace_id === root,
-        );
-      },
-      (found) => found.length >= 2,
-    );
+    const segments = await waitForTrace(sandbox, root, (found) => found.length >= 2);
     const fn = segments.find((stored) => stored.document.origin === 'AWS::Lambda::Function')!.document;
     expect(fn.fault).toBe(true);
     expect(fn.cause).toMatchObject({ exceptions: [{ type: 'TypeError', message: 'deliberate failure' }] });

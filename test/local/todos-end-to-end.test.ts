@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { readStoredSegments } from '../../local/xray/trace-store';
-import { eventually } from './sandbox-polling';
+import { eventually } from '../support/eventually';
 
 // The built bundle (dist/functions/todos) and extension layer (dist/layer), as `npm test`
 // builds them before running the tests: the real handler and the real extension process.
