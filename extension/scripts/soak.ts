@@ -17,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import type { TelemetrySpan } from '../src/otlp/span';
 import { OtlpReceiver } from '../src/otlp-receiver';
 import { PipelineCounters } from '../src/pipeline-counters';
-import { type ExportOutcome, SpanBuffer, type SpanExporter } from '../src/span-buffer';
+import { SpanBuffer } from '../src/span-buffer';
+import type { ExportOutcome, SpanExporter } from '../src/span-exporter';
 
 const TOTAL = Number(process.argv[2] ?? 1_000_000);
 const PER_REQUEST = Number(process.argv[3] ?? 100);

@@ -18,7 +18,8 @@ import { describeError, logEvent } from './log';
 import { MetricsPipeline } from './metrics-pipeline';
 import { OtlpReceiver, type SpanSink } from './otlp-receiver';
 import { PipelineCounters } from './pipeline-counters';
-import { SpanBuffer, type SpanExporter } from './span-buffer';
+import { SpanBuffer } from './span-buffer';
+import type { SpanExporter } from './span-exporter';
 import { subscribeTelemetry, TelemetryListener } from './telemetry-api';
 
 /** The running extension's parts, exposed for the event loop and for tests. */

@@ -2,22 +2,7 @@ import { ExportError } from './errors';
 import type { CircuitBreaker } from './exporters/circuit-breaker';
 import type { TelemetrySpan } from './otlp/span';
 import type { PipelineCounters } from './pipeline-counters';
-
-/** What one export call reports back. */
-export interface ExportOutcome {
-  /** Spans of the batch the backend refused for good (e.g. X-Ray's UnprocessedTraceSegments). */
-  readonly rejected: number;
-}
-
-/** A backend for spans. Implementations throw {@link ExportError} and honour `signal`. */
-export interface SpanExporter {
-  readonly name: string;
-  /** Largest batch one call accepts (PutTraceSegments: 50 documents). */
-  readonly maxBatchSpans: number;
-  export(spans: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome>;
-  /** Releases sockets; called once, after the last export. */
-  shutdown(): Promise<void>;
-}
+import type { ExportOutcome, SpanExporter } from './span-exporter';
 
 /** Limits of a {@link SpanBuffer}. */
 export interface SpanBufferOptions {

@@ -3,7 +3,8 @@ import { ExportError } from '../../extension/src/errors';
 import { CircuitBreaker } from '../../extension/src/exporters/circuit-breaker';
 import type { TelemetrySpan } from '../../extension/src/otlp/span';
 import { PipelineCounters } from '../../extension/src/pipeline-counters';
-import { type ExportOutcome, SpanBuffer, type SpanExporter } from '../../extension/src/span-buffer';
+import { SpanBuffer } from '../../extension/src/span-buffer';
+import type { ExportOutcome, SpanExporter } from '../../extension/src/span-exporter';
 import { span } from './span-fixtures';
 
 // The exporter here is a scripted stand-in: the buffer's contract is with the SpanExporter

@@ -1,6 +1,6 @@
 import type { AwsCredentials } from '../config';
 import type { Attributes, AttributeValue, TelemetrySpan } from '../otlp/span';
-import type { ExportOutcome, SpanExporter } from '../span-buffer';
+import type { ExportOutcome, SpanExporter } from '../span-exporter';
 import { signRequest } from './aws-sigv4';
 import { closeConnections, failureFor, post } from './http-post';
 

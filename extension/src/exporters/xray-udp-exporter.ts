@@ -2,7 +2,7 @@ import type { Socket } from 'node:dgram';
 import type { HostPort } from '../config';
 import { ExportError } from '../errors';
 import type { TelemetrySpan } from '../otlp/span';
-import type { ExportOutcome, SpanExporter } from '../span-buffer';
+import type { ExportOutcome, SpanExporter } from '../span-exporter';
 import { spanToSegment } from './xray-segments';
 
 // The daemon protocol: every datagram is this header line followed by one segment document.
