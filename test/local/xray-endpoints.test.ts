@@ -8,6 +8,7 @@ import { startXRayHttpEndpoint, type XRayHttpEndpoint } from '../../local/xray/h
 import { newSegmentId, newTraceId } from '../../local/xray/trace-header';
 import { readStoredOtlp, readStoredSegments, TraceStore } from '../../local/xray/trace-store';
 import { startUdpDaemon, type UdpDaemon } from '../../local/xray/udp-daemon';
+import { eventually } from '../support/eventually';
 
 let dir: string;
 let store: TraceStore;
@@ -52,14 +53,8 @@ const sendDatagram = (datagram: Buffer) =>
     });
   });
 
-/** UDP gives no acknowledgement: poll the store until the datagram is in (bounded by the test timeout). */
-async function eventually<T>(read: () => Promise<T[]>, count: number): Promise<T[]> {
-  for (;;) {
-    const items = await read();
-    if (items.length >= count) return items;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** UDP gives no acknowledgement: the store is polled until the datagram is in. */
+const storedOnce = <T>(read: () => Promise<T[]>) => eventually(read, (items) => items.length > 0);
 
 describe('X-Ray PutTraceSegments endpoint', () => {
   it('stores valid documents sent by the AWS SDK and reports invalid ones as unprocessed', async () => {
@@ -146,7 +141,7 @@ describe('X-Ray daemon UDP protocol', () => {
     await sendDatagram(Buffer.from(`{"format": "json", "version": 1}\n${JSON.stringify(document)}`));
 
     // Assess
-    const [stored] = await eventually(() => readStoredSegments(dir), 1);
+    const [stored] = await storedOnce(() => readStoredSegments(dir));
     expect(stored).toMatchObject({ source: 'udp', document });
   });
 
@@ -158,7 +153,7 @@ describe('X-Ray daemon UDP protocol', () => {
     await sendDatagram(Buffer.concat([Buffer.from('T1U'), payload]));
 
     // Assess
-    const [stored] = await eventually(() => readStoredOtlp(dir), 1);
+    const [stored] = await storedOnce(() => readStoredOtlp(dir));
     expect(stored).toMatchObject({ source: 'udp', sampled: false });
     expect(Buffer.from(stored!.body, 'base64')).toEqual(payload);
   });

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TODO_METRICS } from '../../functions/todos/metric-names';
+import { eventually } from '../support/eventually';
 import {
   dataPoints,
   emfLines,
@@ -45,14 +46,14 @@ async function extensionPids(layerDir: string): Promise<number[]> {
 
 async function gone(pid: number): Promise<void> {
   // Gone from /proc once the sandbox has reaped it, which is when it learns of the exit.
-  while (
-    await readFile(`/proc/${pid}/stat`, 'utf8').then(
-      () => true,
-      () => false,
-    )
-  ) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(
+    () =>
+      readFile(`/proc/${pid}/stat`, 'utf8').then(
+        () => true,
+        () => false,
+      ),
+    (listed) => !listed,
+  );
 }
 
 const payloadSizes = async (rec: RecordingSandbox) =>
@@ -74,9 +75,11 @@ describe('when the extension is stopped mid-run', () => {
     for (let i = 0; i < 3; i++) sizes.push(await post(apiUrl, 'before'.repeat(i + 1)));
     // The caller has its response before the invoke phase ends (the extension still exports
     // after it); the report marks the end, when the environment is idle between requests.
-    while (recordsOf(recording.platform, 'platform.report').length < 3) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { platform } = recording;
+    await eventually(
+      () => recordsOf(platform, 'platform.report'),
+      (reports) => reports.length >= 3,
+    );
     const [pid] = await extensionPids(recording.layerDir);
 
     // Act

@@ -1,9 +1,13 @@
 /**
- * Waiting for what the sandbox records after the response (log lines, REPORT, segments): they
- * arrive asynchronously, so tests poll until the expectation holds. The vitest test timeout
- * bounds the wait; no test asserts on time.
+ * Waiting for what a test cannot be told about directly (log lines, REPORT, segments, a UDP
+ * datagram landing in the store, a process leaving /proc): tests poll until the expectation
+ * holds. `read` may be synchronous when the state is already in memory (a recording
+ * observer's events). The vitest test timeout bounds the wait; no test asserts on time.
+ *
+ * @example
+ * const reports = await eventually(() => recordsOf(events, 'platform.report'), (found) => found.length >= 3);
  */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+export async function eventually<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (;;) {
     const value = await read();
     if (done(value)) return value;

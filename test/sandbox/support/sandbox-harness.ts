@@ -14,6 +14,7 @@ import type {
   PlatformEvent,
   SandboxObserver,
 } from '../../../local/environment/types';
+import { eventually } from '../../support/eventually';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
 export const CUSTOM_RUNTIME_DIR = path.join(fixtures, 'custom-runtime');
@@ -151,12 +152,8 @@ export class SandboxHarness {
   }
 
   /** Waits until the recorder's lines for `name` satisfy `predicate` (polling its file). */
-  async recordedUntil(name: string, predicate: (lines: RecordedLine[]) => boolean): Promise<RecordedLine[]> {
-    for (;;) {
-      const lines = await this.recorded(name);
-      if (predicate(lines)) return lines;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  recordedUntil(name: string, predicate: (lines: RecordedLine[]) => boolean): Promise<RecordedLine[]> {
+    return eventually(() => this.recorded(name), predicate);
   }
 
   async close(): Promise<void> {
