@@ -3,6 +3,7 @@
  * tracked, and an exit of the bench (normal, error or Ctrl-C) kills what is left.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { settledWithin } from '../common/deadline';
 
 const live = new Set<ChildProcess>();
 
@@ -54,8 +55,8 @@ export class TrackedChild {
   async stop(graceMs: number, signal: NodeJS.Signals | undefined = undefined): Promise<void> {
     if (this.process.exitCode !== null || this.process.signalCode !== null) return;
     if (signal) this.process.kill(signal);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    if (await settledWithin(this.exited, graceMs)) return;
+    this.process.kill('SIGKILL');
     await this.exited;
-    clearTimeout(timer);
   }
 }

@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withTimeout } from '../common/deadline';
 import { spawnTracked } from './child-process';
-import { extensionEnvironment } from './extension-start/extension-start';
+import { extensionEnvironment, initOf } from './extension-start/extension-start';
 import { RegisterProbe } from './extension-start/register-probe';
 import { randomLoopbackAddress } from './loopback-address';
 import { NullSink } from './null-sink';
@@ -29,6 +31,7 @@ const CONCURRENCY = 8;
 const INVOKE_WINDOW_MS = 250;
 const NEXT_TIMEOUT_MS = 5_000;
 const RSS_SAMPLE_MS = 25;
+const AFTER_BURST_SETTLE_MS = 200;
 
 async function hasTaskset(): Promise<boolean> {
   try {
@@ -37,14 +40,6 @@ async function hasTaskset(): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Sends batches until `stopAt` (or `maxSpans` sent); returns accepted spans and per-second buckets. */
@@ -123,12 +118,7 @@ export async function measureExtensionThroughput(
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const receiver = `${address}:4318`;
   try {
-    await Promise.race([
-      probe.observe(10_000),
-      child.exited.then((code) => {
-        throw new Error(`extension exited with code ${code} during init: ${child.tail}`);
-      }),
-    ]);
+    await initOf(probe, child, 'the extension');
     if (!probe.telemetryDestination) throw new Error('the extension did not subscribe to the Telemetry API');
     const batches = Array.from({ length: 32 }, () => encodeSpanBatch(SPANS_PER_REQUEST));
 
@@ -192,7 +182,9 @@ export async function measureExtensionThroughput(
       clearInterval(sampler);
     }
     rssMbPeak = Math.max(rssMbPeak, await treeRssMb(child.pid));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A fixed pause before the last reading: the burst's buffers are released over the next few
+    // collections, and nothing signals when the heap has shrunk back.
+    await sleep(AFTER_BURST_SETTLE_MS);
     const rssMbAfter = await treeRssMb(child.pid);
 
     // SHUTDOWN flushes what is left; everything accepted is then either exported or dropped.

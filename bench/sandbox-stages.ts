@@ -9,7 +9,9 @@ import { rm } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import { settledBy, withTimeout } from '../common/deadline';
 import { FunctionPool } from '../local/environment/function-pool';
 import type {
   FunctionDefinition,
@@ -56,17 +58,10 @@ class PlatformEvents {
 
   /** Waits for the report at position `index` (reports arrive in invoke order for one environment). */
   async report(index: number, timeoutMs: number): Promise<ReportRecord> {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = Date.now() + timeoutMs;
     while (this.reports.length <= index) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`no platform.report within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      const next = new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (!(await settledBy(next, deadline))) throw new Error(`no platform.report within ${timeoutMs} ms`);
     }
     return this.reports[index]!;
   }
@@ -148,7 +143,8 @@ async function startVariantSandbox(runtime: VariantRuntime, stage: string): Prom
     events,
     runner: () => runner!,
     close: async () => {
-      await within(sandbox.close(), CLOSE_TIMEOUT_MS, 'closing the sandbox').catch((error: Error) =>
+      // Bounded, so one stuck variant cannot stall the whole run.
+      await withTimeout(sandbox.close(), CLOSE_TIMEOUT_MS, 'closing the sandbox').catch((error: Error) =>
         progress('sandbox', error.message),
       );
       await sink.close();
@@ -193,18 +189,6 @@ function request(url: string, method: string, body?: string): Promise<HttpOutcom
   });
 }
 
-/** Rejects when `work` takes longer than `ms`, so one stuck variant cannot stall the whole run. */
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)),
-      ms,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Creates the todo every measured request reads, and returns its URL. */
 async function seedTodo(apiUrl: string): Promise<string> {
   const created = await request(`${apiUrl}/todos`, 'POST', JSON.stringify({ text: `bench ${randomUUID()}` }));
@@ -243,6 +227,7 @@ const HISTOGRAM_UPPER_MS = 100;
 const HISTOGRAM_BUCKETS = 50;
 // Requests before measuring, so the environment, JIT and connections are warm.
 const WARM_UP_REQUESTS = 30;
+const LAST_REPORT_SETTLE_MS = 500;
 
 interface WarmSamples {
   latencies: number[];
@@ -275,8 +260,9 @@ async function warmSlice(
       samples.perSecond.set(second, (samples.perSecond.get(second) ?? 0) + 1);
     });
   });
-  // The last invoke's report follows its response by the post-runtime time; let it arrive.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // A fixed pause, not a wait for a count: the last invoke's report follows its response by the
+  // post-runtime time, and how many invokes a timed autocannon run leaves in flight is not known.
+  await sleep(LAST_REPORT_SETTLE_MS);
   samples.reports.push(...variant.events.reports.slice(firstReport));
   samples.requests += result.total;
   samples.errors += result.errors;
@@ -355,8 +341,8 @@ export async function measureThroughSandbox(
     for (const runtime of runtimes) {
       let variant: VariantSandbox | undefined;
       try {
-        variant = await within(startVariantSandbox(runtime, 'sandbox'), 30_000, 'starting the sandbox');
-        const todoUrl = await within(seedTodo(variant.sandbox.apiUrl), 30_000, 'the first request');
+        variant = await withTimeout(startVariantSandbox(runtime, 'sandbox'), 30_000, 'starting the sandbox');
+        const todoUrl = await withTimeout(seedTodo(variant.sandbox.apiUrl), 30_000, 'the first request');
         live.push({ runtime, variant, todoUrl });
       } catch (error) {
         fail('sandbox', runtime, error);
@@ -379,7 +365,7 @@ export async function measureThroughSandbox(
         for (const { runtime, variant, todoUrl } of live) {
           if (failed.has(runtime.id)) continue;
           try {
-            const sample = await within(coldStartOnce(variant, todoUrl), 30_000, 'a cold start');
+            const sample = await withTimeout(coldStartOnce(variant, todoUrl), 30_000, 'a cold start');
             if (round < 0) continue;
             const bucket = samples.get(runtime.id)!;
             bucket.init.push(sample.init);
@@ -423,7 +409,7 @@ export async function measureThroughSandbox(
         for (const { runtime, variant, todoUrl } of live) {
           if (failed.has(runtime.id)) continue;
           try {
-            await within(
+            await withTimeout(
               warmSlice(variant, todoUrl, sliceSeconds, plan.warmConnections, samples.get(runtime.id)!),
               60_000 + sliceSeconds * 2_000,
               'warm load',

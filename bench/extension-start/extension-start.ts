@@ -8,17 +8,18 @@ import { execFile } from 'node:child_process';
 import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { FunctionPool } from '../../local/environment/function-pool';
 import type { SandboxObserver } from '../../local/environment/types';
-import { spawnTracked } from '../child-process';
+import { spawnTracked, type TrackedChild } from '../child-process';
 import { randomLoopbackAddress } from '../loopback-address';
 import { BENCH_DIST, DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
 import { treeRssMb } from '../process-memory';
 import { progress } from '../progress';
 import type { ExtensionStartResult, ExtensionStartSubject } from '../run-result';
 import { summarize } from '../statistics';
-import { RegisterProbe } from './register-probe';
+import { type ProbeObservation, RegisterProbe } from './register-probe';
 
 const run = promisify(execFile);
 
@@ -31,9 +32,10 @@ export interface StartSubject {
   environment?: Record<string, string>;
 }
 
-// Registration happens in a few ms; 10 s is Lambda's whole Init limit.
+// Lambda's whole Init limit: an extension still not waiting on `next` by then has failed.
 const INIT_TIMEOUT_MS = 10_000;
-// Reading memory right at `next` could catch the tail of init allocations; 100 ms lets them settle.
+// A fixed pause, not a wait for an event: memory read right at `next` could catch the tail of
+// init allocations, and nothing signals when they end.
 const IDLE_SETTLE_MS = 100;
 // Lambda's SHUTDOWN deadline with external extensions.
 const SHUTDOWN_GRACE_MS = 2_000;
@@ -140,6 +142,17 @@ export function extensionEnvironment(
   };
 }
 
+/**
+ * What the probe saw of `child`'s init; rejects as soon as the child exits instead, or when
+ * Lambda's Init limit passes first.
+ */
+export function initOf(probe: RegisterProbe, child: TrackedChild, who: string): Promise<ProbeObservation> {
+  const exitedFirst = child.exited.then((code): never => {
+    throw new Error(`${who} exited with code ${code} before init finished: ${child.tail}`);
+  });
+  return Promise.race([probe.observe(INIT_TIMEOUT_MS), exitedFirst]);
+}
+
 /** One start of one subject. */
 export async function startOnce(
   subject: StartSubject,
@@ -152,13 +165,8 @@ export async function startOnce(
     cwd: path.dirname(subject.executable),
   });
   try {
-    const observation = await Promise.race([
-      probe.observe(INIT_TIMEOUT_MS),
-      child.exited.then((code) => {
-        throw new Error(`${subject.id} exited with code ${code} before init finished: ${child.tail}`);
-      }),
-    ]);
-    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    const observation = await initOf(probe, child, subject.id);
+    await sleep(IDLE_SETTLE_MS);
     const rssMb = await treeRssMb(child.pid);
     return {
       registerMs: observation.registeredAt - spawnedAt,

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { withTimeout } from '../../common/deadline';
 
 /** What the probe saw of one extension's init, in `performance.now()` milliseconds. */
 export interface ProbeObservation {
@@ -64,21 +65,13 @@ export class RegisterProbe {
 
   /** Resolves when the extension first waits on `event/next`; rejects after `timeoutMs`. */
   async observe(timeoutMs: number): Promise<ProbeObservation> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no event/next within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      const firstNextAt = await Promise.race([this.firstNext, timeout]);
-      return {
-        name: this.name,
-        registeredAt: this.registeredAt!,
-        firstNextAt,
-        subscribedToTelemetry: this.subscribed,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+    const firstNextAt = await withTimeout(this.firstNext, timeoutMs, 'the first event/next');
+    return {
+      name: this.name,
+      registeredAt: this.registeredAt!,
+      firstNextAt,
+      subscribedToTelemetry: this.subscribed,
+    };
   }
 
   /** The Telemetry API destination the extension subscribed, with `sandbox(.localdomain)` resolved. */
