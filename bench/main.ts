@@ -15,7 +15,7 @@ import {
 } from './extension-start/extension-start';
 import { measureExtensionThroughput } from './extension-throughput';
 import { describeMachine } from './machine';
-import { type BenchOptions, parseOptions, STAGES, type Stage, UsageError } from './options';
+import { type BenchOptions, parseOptions, STAGES, type Stage, USAGE, UsageError } from './options';
 import { EXTENSION_LAYER, RESULTS_DIR, ROOT } from './paths';
 import { progress } from './progress';
 import { renderReadmeSection, replaceReadmeSection } from './report/readme-section';
@@ -200,6 +200,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw error;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return;
   }
   const result = await runBench(options);
   const files = await writeResults(result, RESULTS_DIR);

@@ -1,7 +1,12 @@
 /**
- * The bench's command line, parsed once into a typed object. Bad input ends the run with one
- * line saying what is wrong and how to fix it.
+ * The bench's command line, parsed once into a typed object by the sandbox's strict flag parser.
+ * Bad input ends the run with one line saying what is wrong and how to fix it.
  */
+import { parseFlags } from '../local/command-line';
+import { UsageError } from '../local/sandbox-errors';
+
+// The class `parseFlags` throws; the bench's own checks throw it too, so a CLI catches one type.
+export { UsageError };
 
 /** The stages, in the order they run. */
 export const STAGES = ['sizes', 'extension-start', 'throughput', 'cold-start', 'warm-path'] as const;
@@ -24,17 +29,21 @@ export interface BenchOptions {
   throughputSeconds: number;
   /** Spans in the memory burst. */
   burstSpans: number;
+  /** `--help`: print the usage text and run nothing. */
+  help: boolean;
 }
 
-/** Raised for a command line the bench cannot run; its message is the one line to print. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export const USAGE = `Usage: npm run bench -- [options]
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only stage,...] [--skip stage,...]   stages: ${STAGES.join(', ')}`;
+Measures what the project's telemetry costs and writes the report under bench/results/.
+
+  --quick            fewer samples per stage
+  --only STAGE,...   run only these stages
+  --skip STAGE,...   run every stage but these
+  --help             print this text
+
+Stages, in the order they run: ${STAGES.join(', ')}
+`;
 
 // Quick mode must finish in under 3 minutes on a shared two-core machine, builds included;
 // full mode trades time for tighter percentiles.
@@ -66,23 +75,25 @@ function parseStages(flag: string, value: string | undefined): Stage[] {
   return names as Stage[];
 }
 
-/** Parses the arguments after `npm run bench --`. */
+/** Parses the arguments after `npm run bench --`; throws {@link UsageError} on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  let quick = false;
-  let only: Stage[] | undefined;
-  let skip: Stage[] = [];
-  for (let index = 0; index < argv.length; index++) {
-    const arg = argv[index]!;
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg, undefined];
-    if (flag === '--quick') quick = true;
-    else if (flag === '--only') only = parseStages(flag, inline ?? argv[++index]);
-    else if (flag === '--skip') skip = parseStages(flag, inline ?? argv[++index]);
-    else throw new UsageError(`unknown argument "${arg}"; ${USAGE}`);
-  }
+  const values = parseFlags(argv, {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    skip: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const only = values.only === undefined ? undefined : parseStages('--only', values.only);
+  const skip = values.skip === undefined ? [] : parseStages('--skip', values.skip);
   const stages = (only ?? [...STAGES]).filter((stage) => !skip.includes(stage));
   if (stages.length === 0) throw new UsageError('no stage left to run; loosen --only/--skip');
+  const quick = values.quick ?? false;
   const counts = quick ? QUICK : FULL;
-  return { mode: quick ? 'quick' : 'full', stages, ...counts, warmConnections: 1 };
+  return {
+    mode: quick ? 'quick' : 'full',
+    stages,
+    ...counts,
+    warmConnections: 1,
+    help: values.help ?? false,
+  };
 }

@@ -36,6 +36,19 @@ describe('parseOptions', () => {
     // Prepare / Act / Assess
     expect(() => parseOptions(['--only', 'cold'])).toThrow(UsageError);
     expect(() => parseOptions(['--only', 'cold'])).toThrow(/unknown stage "cold".*cold-start/);
-    expect(() => parseOptions(['--fast'])).toThrow(/unknown argument "--fast"/);
+  });
+
+  it('turns an unknown flag into one usage line naming it', () => {
+    // Prepare / Act / Assess
+    expect(() => parseOptions(['--fast'])).toThrow(UsageError);
+    expect(() => parseOptions(['--fast'])).toThrow(/^Unknown option '--fast'; run with --help/);
+  });
+
+  it('asks for the usage text with --help', () => {
+    // Prepare / Act
+    const options = parseOptions(['--help']);
+
+    // Assess
+    expect(options.help).toBe(true);
   });
 });
