@@ -1,3 +1,4 @@
+import { toXRayTraceId } from '../../contracts/lambda-trace-header';
 import { type ExtensionConfig, readConfig } from './config';
 import { CircuitBreaker } from './exporters/circuit-breaker';
 import { preloadHttps } from './exporters/http-post';
@@ -81,7 +82,7 @@ export async function runExtension(api: ExtensionsApiClient): Promise<void> {
         requestId: invocation.requestId,
         durationMs: result.beforeRuntimeDone ? 0 : endedAt - result.startedAt,
         endedAt,
-        ...(event.tracing ? { traceId: /Root=([^;]+)/.exec(event.tracing.value)?.[1] } : {}),
+        ...(invocation.traceId ? { traceId: toXRayTraceId(invocation.traceId) } : {}),
       });
     }
   }

@@ -14,7 +14,7 @@
  * price of not holding every failed invocation's record for an unbounded time.
  */
 
-import { parseTraceHeader } from './invocation-tracker';
+import { isSampled, parseLambdaTraceHeader } from '../../contracts/lambda-trace-header';
 import { type Attributes, SpanKind, StatusCode, type TelemetrySpan } from './otlp/span';
 import type { TelemetryEvent } from './telemetry-api';
 
@@ -59,8 +59,9 @@ function isObject(value: unknown): value is Json {
  */
 export function sampledTraceContext(tracing: unknown): TraceContext | undefined {
   if (!isObject(tracing) || typeof tracing.value !== 'string') return undefined;
-  const { traceId, parentId, sampled } = parseTraceHeader(tracing.value);
-  if (!traceId || !sampled) return undefined;
+  const header = parseLambdaTraceHeader(tracing.value);
+  const { traceId, parentId } = header;
+  if (!traceId || !isSampled(header)) return undefined;
   if (!parentId && typeof tracing.spanId === 'string' && /^[0-9a-fA-F]{16}$/.test(tracing.spanId)) {
     return { traceId, parentId: tracing.spanId.toLowerCase() };
   }

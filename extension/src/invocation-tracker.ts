@@ -1,3 +1,4 @@
+import { isSampled, parseLambdaTraceHeader } from '../../contracts/lambda-trace-header';
 import type { InvokeEvent } from './extensions-api';
 import type { TelemetrySpan } from './otlp/span';
 import type { RuntimeDoneRecord, TelemetryEvent } from './telemetry-api';
@@ -45,8 +46,8 @@ export class InvocationTracker {
   /** Starts tracking the invocation of an INVOKE event. */
   begin(event: InvokeEvent): Invocation {
     if (this.current?.expectSpans) this.misses = this.entrySeen ? 0 : this.misses + 1;
-    const header = parseTraceHeader(event.tracing?.value);
-    const sampled = header.sampled && header.traceId !== undefined;
+    const header = parseLambdaTraceHeader(event.tracing?.value);
+    const sampled = isSampled(header);
     this.current = {
       requestId: event.requestId,
       deadlineMs: event.deadlineMs,
@@ -139,28 +140,4 @@ export class InvocationTracker {
       clearTimeout(timer);
     }
   }
-}
-
-/** The parts of an X-Ray trace header (`Root=1-…-…;Parent=…;Sampled=1`) the extension uses. */
-export interface TraceHeader {
-  readonly traceId: string | undefined;
-  readonly parentId: string | undefined;
-  readonly sampled: boolean;
-}
-
-/** Parses an X-Ray trace header; the Root becomes a 32-hex OpenTelemetry trace id. */
-export function parseTraceHeader(value: string | undefined): TraceHeader {
-  let traceId: string | undefined;
-  let parentId: string | undefined;
-  let sampled = false;
-  for (const part of (value ?? '').split(';')) {
-    const [key, raw] = part.split('=', 2).map((s) => s.trim());
-    if (!raw) continue;
-    if (key === 'Root') {
-      const match = /^1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24})$/.exec(raw);
-      if (match) traceId = `${match[1]}${match[2]}`.toLowerCase();
-    } else if (key === 'Parent' && /^[0-9a-fA-F]{16}$/.test(raw)) parentId = raw.toLowerCase();
-    else if (key === 'Sampled') sampled = raw === '1';
-  }
-  return { traceId, parentId, sampled };
 }

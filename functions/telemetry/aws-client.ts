@@ -23,7 +23,7 @@ import type {
   MiddlewareStack,
 } from '@smithy/types';
 import type { TracerSource } from './tracing';
-import { formatXRayTraceHeader } from './xray-ids';
+import { downstreamTraceHeader } from './xray-ids';
 
 /** Anything with an AWS SDK v3 middleware stack, e.g. a `DynamoDBClient`. */
 export interface InstrumentableAwsClient {
@@ -169,7 +169,7 @@ export function addAwsClientMiddleware<T extends InstrumentableAwsClient>(
           const span = handlerContext[SPAN_KEY];
           const request = args.request as { headers?: Record<string, string> } | undefined;
           if (span && request?.headers)
-            request.headers['X-Amzn-Trace-Id'] = formatXRayTraceHeader(span.spanContext());
+            request.headers['X-Amzn-Trace-Id'] = downstreamTraceHeader(span.spanContext());
         } catch {
           // Propagation is best effort.
         }

@@ -17,6 +17,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { toXRayTraceId } from '../../contracts/lambda-trace-header';
 import { addAwsClientMiddleware, type InstrumentableAwsClient } from './aws-client';
 import { invocationTraceHeader, readTelemetryConfig, type TelemetryConfig } from './config';
 import { bodyBytes, httpOutcome, requestAttributes, routeTemplate, statusClass } from './http-api-span';
@@ -24,7 +25,7 @@ import { encodeOtlpJson } from './otlp-json';
 import { PayloadMetrics, type PayloadMetricsOptions } from './payload-metrics';
 import { type DeliveryCounters, type LineSink, ReceiverClient } from './receiver-client';
 import { createTracing, type Tracing } from './tracing';
-import { parseLambdaTraceHeader, xrayTraceId } from './xray-ids';
+import { remoteParent } from './xray-ids';
 
 /** An API Gateway HTTP API (payload format 2.0) handler. */
 export type HttpApiHandler<
@@ -128,7 +129,7 @@ export class Telemetry implements HandlerTelemetry {
             coldStart: isColdStart,
             traceId:
               spanContext && trace.isSpanContextValid(spanContext)
-                ? xrayTraceId(spanContext.traceId)
+                ? toXRayTraceId(spanContext.traceId)
                 : undefined,
             requestId: lambdaContext.awsRequestId,
             functionName: ready.config.functionName,
@@ -229,8 +230,8 @@ export class Telemetry implements HandlerTelemetry {
     coldStart: boolean,
   ): Span | undefined {
     try {
-      const header = parseLambdaTraceHeader((this.options.traceHeader ?? invocationTraceHeader)());
-      const parent = header.parent ? trace.setSpanContext(ROOT_CONTEXT, header.parent) : ROOT_CONTEXT;
+      const remote = remoteParent((this.options.traceHeader ?? invocationTraceHeader)());
+      const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : ROOT_CONTEXT;
       const route = routeTemplate(event.routeKey);
       const method = event.requestContext?.http?.method ?? 'GET';
       return tracer.startSpan(

@@ -3,6 +3,11 @@
  *
  * Format: `Root=1-<8 hex epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=1`, other
  * `Key=Value` pairs (`Lineage=…`) may follow and are kept.
+ *
+ * Emulator-side on purpose: the handler and the extension read this header through
+ * `contracts/lambda-trace-header.ts`; the sandbox plays Lambda and X-Ray, writes the header they
+ * read, and keeps its own parser so that the suite checks the contract against an independent
+ * reading instead of agreeing with it by construction.
  */
 import { randomBytes } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PerInvocationFlushPolicy } from '../../extension/src/flush-policy';
-import { type Invocation, InvocationTracker, parseTraceHeader } from '../../extension/src/invocation-tracker';
+import { type Invocation, InvocationTracker } from '../../extension/src/invocation-tracker';
 import { span } from './span-fixtures';
 
 const T0 = 1_700_000_000_000;
@@ -105,19 +105,34 @@ describe('per-invocation flush policy', () => {
 describe('invocation tracker', () => {
   const idle = { inFlight: 0, whenIdle: () => Promise.resolve() };
 
-  it('parses the trace header into an OpenTelemetry trace id, the parent and the sampling decision', () => {
+  it('expects the handler spans unless the header says Sampled=0, as the handler tracer decides', () => {
+    // Prepare
+    const tracker = new InvocationTracker(idle);
+    const begin = (sampled: string) =>
+      tracker.begin({
+        eventType: 'INVOKE',
+        requestId: `r${sampled}`,
+        deadlineMs: T0 + 3_000,
+        invokedFunctionArn: 'arn',
+        tracing: {
+          type: 'X-Amzn-Trace-Id',
+          value: `Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419${sampled}`,
+        },
+      });
+
     // Act
-    const header = parseTraceHeader(
-      'Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1;Lineage=a:1',
-    );
+    const decided = begin(';Sampled=1');
+    const undecided = begin(';Sampled=?');
+    const unsampled = begin(';Sampled=0');
 
     // Assess
-    expect(header).toEqual({
+    expect(decided).toMatchObject({
       traceId: '5bef4de7ad49b0e87f6ef6c87fc2e700',
-      parentId: '9a9197af755a6419',
       sampled: true,
+      expectSpans: true,
     });
-    expect(parseTraceHeader(undefined)).toEqual({ traceId: undefined, parentId: undefined, sampled: false });
+    expect(undecided).toMatchObject({ parentId: '9a9197af755a6419', sampled: true });
+    expect(unsampled).toMatchObject({ sampled: false, expectSpans: false });
   });
 
   it('ends the span wait as soon as the entry span arrives', async () => {

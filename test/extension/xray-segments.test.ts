@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  fromXRayTraceId,
-  MAX_DOCUMENT_BYTES,
-  spanToSegment,
-  toXRayTraceId,
-} from '../../extension/src/exporters/xray-segments';
-import { FUNCTION_SEGMENT_ID, span, TRACE_ID } from './span-fixtures';
+import { MAX_DOCUMENT_BYTES, spanToSegment } from '../../extension/src/exporters/xray-segments';
+import { FUNCTION_SEGMENT_ID, span } from './span-fixtures';
 
 const context = { region: 'eu-west-1' };
 
 describe('span to X-Ray segment translation', () => {
-  it('converts trace ids between OpenTelemetry and X-Ray forms', () => {
-    // Act
-    const xray = toXRayTraceId(TRACE_ID);
-
-    // Assess
-    expect(xray).toBe('1-5bef4de7-ad49b0e87f6ef6c87fc2e700');
-    expect(fromXRayTraceId(xray)).toBe(TRACE_ID);
-  });
-
   it('hangs the handler SERVER span under the Lambda function segment with http, annotations and metadata', () => {
     // Prepare
     const server = span({

@@ -2,55 +2,51 @@ import { TraceFlags } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { readTelemetryConfig } from '../../functions/telemetry/config';
 import { TelemetryConfigError } from '../../functions/telemetry/errors';
-import {
-  formatXRayTraceHeader,
-  parseLambdaTraceHeader,
-  XRayIdGenerator,
-} from '../../functions/telemetry/xray-ids';
+import { downstreamTraceHeader, remoteParent, XRayIdGenerator } from '../../functions/telemetry/xray-ids';
 
-describe('Lambda trace header', () => {
-  it('continues Root and Parent as a sampled remote parent, ignoring Lineage', () => {
+describe('Lambda trace header on the tracer side', () => {
+  it('continues Root and Parent as a sampled remote parent', () => {
     // Act
-    const header = parseLambdaTraceHeader(
+    const parent = remoteParent(
       'Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1;Lineage=a87bd80c:0',
     );
 
     // Assess
-    expect(header).toEqual({
-      sampled: true,
-      parent: {
-        traceId: '5bef4de7ad49b0e87f6ef6c87fc2e700',
-        spanId: '9a9197af755a6419',
-        traceFlags: TraceFlags.SAMPLED,
-        isRemote: true,
-      },
+    expect(parent).toEqual({
+      traceId: '5bef4de7ad49b0e87f6ef6c87fc2e700',
+      spanId: '9a9197af755a6419',
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
     });
   });
 
-  it('marks the parent unsampled when the header says Sampled=0', () => {
+  it('marks the parent unsampled for Sampled=0 and sampled for an undecided header', () => {
     // Act
-    const header = parseLambdaTraceHeader(
+    const unsampled = remoteParent(
       'Sampled=0;Parent=9a9197af755a6419;Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700',
+    );
+    const undecided = remoteParent(
+      'Sampled=?;Parent=9a9197af755a6419;Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700',
     );
 
     // Assess
-    expect(header.sampled).toBe(false);
-    expect(header.parent?.traceFlags).toBe(TraceFlags.NONE);
+    expect(unsampled?.traceFlags).toBe(TraceFlags.NONE);
+    expect(undecided?.traceFlags).toBe(TraceFlags.SAMPLED);
   });
 
   it('yields no parent for a header without Parent or with a malformed Root', () => {
     // Act
-    const withoutParent = parseLambdaTraceHeader('Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1');
-    const malformed = parseLambdaTraceHeader('Root=5bef4de7ad49b0e8;Parent=9a9197af755a6419;Sampled=1');
+    const withoutParent = remoteParent('Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Sampled=1');
+    const malformed = remoteParent('Root=5bef4de7ad49b0e8;Parent=9a9197af755a6419;Sampled=1');
 
     // Assess
-    expect(withoutParent).toEqual({ sampled: true });
-    expect(malformed).toEqual({ sampled: true });
+    expect(withoutParent).toBeUndefined();
+    expect(malformed).toBeUndefined();
   });
 
-  it('formats a span context back into the X-Ray header form', () => {
+  it('writes a span context as the X-Amzn-Trace-Id of a downstream call', () => {
     // Act
-    const header = formatXRayTraceHeader({
+    const header = downstreamTraceHeader({
       traceId: '5bef4de7ad49b0e87f6ef6c87fc2e700',
       spanId: '0123456789abcdef',
       traceFlags: TraceFlags.SAMPLED,

@@ -1,3 +1,4 @@
+import { toXRayTraceId } from '../../../contracts/lambda-trace-header';
 import type { Attributes, AttributeValue, TelemetrySpan } from '../otlp/span';
 import { SpanKind, StatusCode } from '../otlp/span';
 
@@ -43,16 +44,6 @@ export interface SegmentContext {
 /** X-Ray's document size limit. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
 const MAX_NAME_LENGTH = 200;
-
-/** `5759e988bd862e3fe1be46a994272793` → `1-5759e988-bd862e3fe1be46a994272793`. */
-export function toXRayTraceId(traceId: string): string {
-  return `1-${traceId.slice(0, 8)}-${traceId.slice(8)}`;
-}
-
-/** `1-5759e988-bd862e3fe1be46a994272793` → `5759e988bd862e3fe1be46a994272793`. */
-export function fromXRayTraceId(xrayTraceId: string): string {
-  return xrayTraceId.slice(2).replace('-', '');
-}
 
 // Attributes the translation places in dedicated fields; everything else goes to metadata.
 const MAPPED = new Set([

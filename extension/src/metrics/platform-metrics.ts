@@ -2,6 +2,7 @@
  * Platform metrics: what only the Telemetry API knows about an invocation, as EMF documents
  * in the extension's namespace with `FunctionName` and `FunctionVersion` dimensions.
  */
+import { parseLambdaTraceHeader, toXRayTraceId } from '../../../contracts/lambda-trace-header';
 import { EXTENSION_METRICS } from '../metric-names';
 import { buildEmfDocument, type EmfMetricInput, isAcceptedMetricNumber } from './emf-document';
 
@@ -45,11 +46,11 @@ function measure(value: unknown): number | undefined {
   return isAcceptedMetricNumber(value) && value >= 0 ? value : undefined;
 }
 
-/** The `Root` of an X-Ray trace header (`Root=1-…;Parent=…;Sampled=1`), the X-Ray trace id. */
-export function traceIdOf(tracing: unknown): string | undefined {
+/** The X-Ray trace id (`1-…-…`) of a record's `tracing` (`{type, value: <trace header>}`). */
+function traceIdOf(tracing: unknown): string | undefined {
   if (!isObject(tracing) || typeof tracing.value !== 'string') return undefined;
-  const match = /(?:^|;)\s*Root=([^;]+)/.exec(tracing.value);
-  return match?.[1];
+  const { traceId } = parseLambdaTraceHeader(tracing.value);
+  return traceId && toXRayTraceId(traceId);
 }
 
 function document(
