@@ -8,11 +8,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ARTICLE_REFERENCE_128MB, DEFAULT_COST_ASSUMPTIONS, estimateCost } from './cost-model';
-import {
-  buildFloors,
-  measureExtensionStart,
-  projectExtensionSubjects,
-} from './extension-start/extension-start';
+import { measureExtensionStart, projectExtensionSubjects } from './extension-start/extension-start';
+import { buildFloors } from './extension-start/floors';
 import { measureExtensionThroughput } from './extension-throughput';
 import { describeMachine } from './machine';
 import { type BenchOptions, parseOptions, STAGES, type Stage, USAGE, UsageError } from './options';

@@ -94,3 +94,20 @@ export async function postSpans(agent: http.Agent, receiver: string, batch: Span
     request.end(batch.body);
   });
 }
+
+/**
+ * Posts `spans` spans to `receiver` (`host:port`) in requests of `perRequest`, one request at a
+ * time, as a single handler's flushes arrive; returns how many the receiver accepted.
+ */
+export async function postSpanLoad(receiver: string, spans: number, perRequest: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  let accepted = 0;
+  try {
+    for (let sent = 0; sent < spans; sent += perRequest) {
+      accepted += await postSpans(agent, receiver, encodeSpanBatch(Math.min(perRequest, spans - sent)));
+    }
+  } finally {
+    agent.destroy();
+  }
+  return accepted;
+}

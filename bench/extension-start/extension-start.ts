@@ -1,11 +1,12 @@
 /**
  * Extension start: from process spawn to `register`, to the first `event/next` (init done), and
- * resident memory once idle, for the project's extension builds against two floors that only
- * register and wait — plain JavaScript on Node, and C. Subjects run interleaved so drift in the
- * shared machine's load spreads over all of them alike.
+ * resident memory once idle (and, when asked, once holding a load of spans), for the project's
+ * extension builds against two floors that only register and wait — plain JavaScript on Node,
+ * and C. Subjects run interleaved so drift in the shared machine's load spreads over all of them
+ * alike. `measure-start.ts` is the command line for comparing the project's builds alone.
  */
 import { execFile } from 'node:child_process';
-import { access, chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,8 @@ import { FunctionPool } from '../../local/environment/function-pool';
 import type { SandboxObserver } from '../../local/environment/types';
 import { spawnTracked, type TrackedChild } from '../child-process';
 import { randomLoopbackAddress } from '../loopback-address';
-import { BENCH_DIST, DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
+import { postSpanLoad } from '../otlp-span-load';
+import { DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
 import { treeRssMb } from '../process-memory';
 import { progress } from '../progress';
 import type { ExtensionStartResult, ExtensionStartSubject } from '../run-result';
@@ -28,6 +30,8 @@ export interface StartSubject {
   id: string;
   label: string;
   executable: string;
+  /** Arguments, e.g. the bundle when `executable` is `node` itself; Lambda passes none. */
+  args?: readonly string[];
   /** Extra environment (e.g. to silence exporters). */
   environment?: Record<string, string>;
 }
@@ -40,32 +44,8 @@ const IDLE_SETTLE_MS = 100;
 // Lambda's SHUTDOWN deadline with external extensions.
 const SHUTDOWN_GRACE_MS = 2_000;
 
-/** Compiles the C floor and lays out both floors as layers (`extensions/<name>`). */
-export async function buildFloors(): Promise<StartSubject[]> {
-  const source = path.join(ROOT, 'bench', 'extension-start');
-  const cLayer = path.join(BENCH_DIST, 'floor-c', 'extensions');
-  const jsLayer = path.join(BENCH_DIST, 'floor-js');
-  await mkdir(cLayer, { recursive: true });
-  await mkdir(path.join(jsLayer, 'extensions'), { recursive: true });
-  const cExecutable = path.join(cLayer, 'floor-c');
-  await run('gcc', ['-O2', '-s', '-o', cExecutable, path.join(source, 'floor-extension.c')]);
-  await copyFile(path.join(source, 'floor-extension.mjs'), path.join(jsLayer, 'floor-js.mjs'));
-  // Same launcher form as the project's layer (sh exec node), so the comparison isolates the code.
-  const jsLauncher = path.join(jsLayer, 'extensions', 'floor-js');
-  // The registered name must be the launcher's file name, which node's argv no longer shows.
-  await writeFile(
-    jsLauncher,
-    '#!/bin/sh\nFLOOR_EXTENSION_NAME="$(basename "$0")"\nexport FLOOR_EXTENSION_NAME\nexec node "$(dirname "$0")/../floor-js.mjs"\n',
-  );
-  await chmod(jsLauncher, 0o755);
-  return [
-    { id: 'floor-c', label: 'floor: C (register + next)', executable: cExecutable },
-    { id: 'floor-js', label: 'floor: plain JavaScript on Node', executable: jsLauncher },
-  ];
-}
-
 // Where `node scripts/build.mjs extension-bin` writes this machine's bun executable.
-const BUN_EXECUTABLE = path.join(DIST, 'layer-bin', process.arch, 'extensions', 'telemetry-extension');
+export const BUN_EXECUTABLE = path.join(DIST, 'layer-bin', process.arch, 'extensions', 'telemetry-extension');
 
 // Places a single self-contained executable of the extension could be built to.
 const SINGLE_EXECUTABLE_CANDIDATES = [
@@ -85,6 +65,27 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+/**
+ * This machine's single-executable build of the extension, compiled first when none exists;
+ * undefined, with the reason on one progress line, when it cannot be built.
+ */
+export async function singleExecutable(): Promise<string | undefined> {
+  if (!(await exists(BUN_EXECUTABLE))) {
+    // The bun build stays out of `npm run build`: it embeds a whole Bun runtime per architecture.
+    progress('extension start', 'building the single-executable extension (bun build --compile)');
+    await run(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), 'extension-bin'], {
+      cwd: ROOT,
+      env: { ...process.env, TELEMETRY_EXTENSION_ARCH: process.arch },
+    }).catch((error: Error) =>
+      progress('extension start', `single-executable build failed: ${error.message.split('\n')[0]}`),
+    );
+  }
+  for (const candidate of SINGLE_EXECUTABLE_CANDIDATES) {
+    if (await exists(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 /** The project's extension builds that exist, and the names of those that do not. */
 export async function projectExtensionSubjects(
   launcher: string = EXTENSION_LAUNCHER,
@@ -94,23 +95,7 @@ export async function projectExtensionSubjects(
   if (await exists(launcher)) {
     subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: launcher });
   } else missing.push(`Node bundle (${path.relative(ROOT, launcher)}; the build failed)`);
-  if (!(await exists(BUN_EXECUTABLE))) {
-    // The bun build stays out of `npm run build` (a 109 MB executable, seconds to compile).
-    progress('extension start', 'building the single-executable extension (bun build --compile)');
-    await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), 'extension-bin'], {
-      cwd: ROOT,
-      env: { ...process.env, TELEMETRY_EXTENSION_ARCH: process.arch },
-    }).catch((error: unknown) =>
-      progress('extension start', `single-executable build failed: ${String(error)}`),
-    );
-  }
-  let single: string | undefined;
-  for (const candidate of SINGLE_EXECUTABLE_CANDIDATES) {
-    if (await exists(candidate)) {
-      single = candidate;
-      break;
-    }
-  }
+  const single = await singleExecutable();
   if (single) subjects.push({ id: 'ours-single', label: 'ours: single executable', executable: single });
   else missing.push(`single executable (${path.relative(ROOT, BUN_EXECUTABLE)} could not be built)`);
   return { subjects, missing };
@@ -153,26 +138,49 @@ export function initOf(probe: RegisterProbe, child: TrackedChild, who: string): 
   return Promise.race([probe.observe(INIT_TIMEOUT_MS), exitedFirst]);
 }
 
-/** One start of one subject. */
+/** What one start of one subject measured; times from spawn, in ms. */
+export interface StartSample {
+  registerMs: number;
+  readyMs: number;
+  /** Resident memory once init is done and idle. */
+  rssMb: number;
+  /** With a span load: spans the receiver accepted (its buffer refuses what is over its limits). */
+  spansHeld?: number;
+  /** With a span load: resident memory once the extension holds them. */
+  rssWithSpansMb?: number;
+}
+
+/**
+ * One start of one subject. With a span load, `spans` are then posted to the extension's OTLP
+ * receiver (in requests of `spansPerRequest`) and memory is read again while it holds what it
+ * accepted: nothing is invoked, so nothing flushes.
+ */
 export async function startOnce(
   subject: StartSubject,
-): Promise<{ registerMs: number; readyMs: number; rssMb: number }> {
+  load: { spans: number; spansPerRequest: number } = { spans: 0, spansPerRequest: 1 },
+): Promise<StartSample> {
   const address = randomLoopbackAddress();
   const probe = await RegisterProbe.start(address);
   const spawnedAt = performance.now();
-  const child = spawnTracked(subject.executable, [], {
+  const child = spawnTracked(subject.executable, [...(subject.args ?? [])], {
     env: extensionEnvironment(probe.runtimeApi, address, subject.environment),
     cwd: path.dirname(subject.executable),
   });
   try {
     const observation = await initOf(probe, child, subject.id);
     await sleep(IDLE_SETTLE_MS);
-    const rssMb = await treeRssMb(child.pid);
-    return {
+    const sample: StartSample = {
       registerMs: observation.registeredAt - spawnedAt,
       readyMs: observation.firstNextAt - spawnedAt,
-      rssMb,
+      rssMb: await treeRssMb(child.pid),
     };
+    if (load.spans > 0) {
+      sample.spansHeld = await postSpanLoad(`${address}:4318`, load.spans, load.spansPerRequest);
+      if (sample.spansHeld === 0) throw new Error(`${subject.id} accepted no spans: ${child.tail}`);
+      await sleep(IDLE_SETTLE_MS);
+      sample.rssWithSpansMb = await treeRssMb(child.pid);
+    }
+    return sample;
   } finally {
     probe.shutdown();
     await child.stop(SHUTDOWN_GRACE_MS);
