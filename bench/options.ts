@@ -75,6 +75,20 @@ function parseStages(flag: string, value: string | undefined): Stage[] {
   return names as Stage[];
 }
 
+/**
+ * A flag's value as a whole number of at least 1, or `fallback` when the flag is absent.
+ *
+ * @example positiveInteger('--runs', values.runs, 25)
+ */
+export function positiveInteger(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new UsageError(`${flag} needs a whole number of at least 1, got "${value}"`);
+  }
+  return parsed;
+}
+
 /** Parses the arguments after `npm run bench --`; throws {@link UsageError} on bad input. */
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const values = parseFlags(argv, {

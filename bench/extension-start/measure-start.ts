@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseFlags } from '../../local/command-line';
-import { UsageError } from '../../local/sandbox-errors';
+import { positiveInteger, UsageError } from '../options';
 import { EXTENSION_LAUNCHER, EXTENSION_LAYER, ROOT } from '../paths';
 import { progress } from '../progress';
 import { measureArtifact } from '../sizes';
@@ -54,11 +54,11 @@ function readOptions(argv: readonly string[]): { runs: number; evict: boolean; h
     evict: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
-  const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs);
-  if (!Number.isSafeInteger(runs) || runs < 1) {
-    throw new UsageError(`--runs needs a whole number of runs, got "${values.runs}"; e.g. --runs 25`);
-  }
-  return { runs, evict: values.evict ?? false, help: values.help ?? false };
+  return {
+    runs: positiveInteger('--runs', values.runs, DEFAULT_RUNS),
+    evict: values.evict ?? false,
+    help: values.help ?? false,
+  };
 }
 
 async function evictFromPageCache(files: readonly string[]): Promise<void> {

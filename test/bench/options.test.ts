@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions, STAGES, UsageError } from '../../bench/options';
+import { parseOptions, positiveInteger, STAGES, UsageError } from '../../bench/options';
 
 describe('parseOptions', () => {
   it('runs every stage with the full sample counts by default', () => {
@@ -50,5 +50,21 @@ describe('parseOptions', () => {
 
     // Assess
     expect(options.help).toBe(true);
+  });
+});
+
+describe('positiveInteger', () => {
+  it('reads a whole number and falls back when the flag is absent', () => {
+    // Prepare / Act / Assess
+    expect(positiveInteger('--runs', '12', 25)).toBe(12);
+    expect(positiveInteger('--runs', undefined, 25)).toBe(25);
+  });
+
+  it('names the flag when the value is not a whole number of at least 1', () => {
+    // Prepare / Act / Assess
+    for (const value of ['0', '-3', '2.5', 'ten', '']) {
+      expect(() => positiveInteger('--spans', value, 1)).toThrow(UsageError);
+    }
+    expect(() => positiveInteger('--spans', 'ten', 1)).toThrow(/^--spans needs a whole number/);
   });
 });
