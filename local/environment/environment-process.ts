@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { settledWithin } from '../../common/deadline';
 
 /** How a process ended. */
 export interface ProcessExit {
@@ -95,15 +96,8 @@ export class EnvironmentProcess {
   }
 
   /** Waits for the exit up to `ms`; true when it exited. */
-  async waitForExit(ms: number): Promise<boolean> {
-    if (!this.alive) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    });
-    const result = await Promise.race([this.exited.then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    return result;
+  waitForExit(ms: number): Promise<boolean> {
+    return this.alive ? settledWithin(this.exited, ms) : Promise.resolve(true);
   }
 
   /** SIGKILL to the group, then waits for the exit. */
