@@ -1,0 +1,162 @@
+/**
+ * The processes of one execution environment (the extensions of the layers and the runtime):
+ * started for an Init, frozen between invokes, thawed for the next, and stopped by Lambda's
+ * shutdown sequence with its deadline.
+ */
+import { settledBy, settledWithin } from '../../common/deadline';
+import type { ShutdownReason } from '../apis/extensions-api';
+import { EnvironmentProcess, type ProcessExit, peakResidentKb } from './environment-process';
+import type { ExtensionRegistry } from './extension-registry';
+import type { ExtensionExecutable } from './layer-extensions';
+
+/** Shutdown budget with external extensions; 500 ms with only internal ones; none without. */
+export const SHUTDOWN_LIMIT_MS = 2_000;
+const SHUTDOWN_LIMIT_INTERNAL_MS = 500;
+/** The runtime gets this long after SIGTERM before extensions get SHUTDOWN. */
+export const RUNTIME_SIGTERM_GRACE_MS = 300;
+/** Before freezing or SHUTDOWN, in-flight telemetry deliveries get this long to finish. */
+const DELIVERY_GRACE_MS = 500;
+/** The flush before SHUTDOWN stops this far before the deadline, so extensions still get time for it. */
+const SHUTDOWN_EVENT_MARGIN_MS = 100;
+
+/** How to start one process; its output lines and its exit are reported to the supervisor's callbacks. */
+export interface ProcessLaunch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+}
+
+export interface SupervisorCallbacks {
+  /** A line the runtime (`function`) or an extension (`extension`, `source` = its name) printed. */
+  readonly onLine: (stream: 'function' | 'extension', line: string, source?: string) => void;
+  /** A process ended; `message` says which and how (`Runtime exited with error: exit status 1`). */
+  readonly onExit: (errorType: 'Runtime.ExitError' | 'Extension.Crash', message: string) => void;
+}
+
+function exitDescription(exit: ProcessExit): string {
+  return exit.signal
+    ? `signal: ${exit.signal.replace(/^SIG/, '').toLowerCase()}`
+    : `exit status ${exit.code}`;
+}
+
+export class ProcessSupervisor {
+  private runtime: EnvironmentProcess | undefined;
+  private extensions = new Map<string, EnvironmentProcess>();
+  private executables: ReadonlySet<string> = new Set();
+  /** The highest resident memory measured so far, in kB, across all of the environment's Inits. */
+  private peakKb = 0;
+
+  constructor(private readonly callbacks: SupervisorCallbacks) {}
+
+  /** Names of the external extension executables started for the current Init. */
+  get externalNames(): ReadonlySet<string> {
+    return this.executables;
+  }
+
+  get runtimeStarted(): boolean {
+    return this.runtime !== undefined;
+  }
+
+  get hasProcesses(): boolean {
+    return this.runtime !== undefined || this.extensions.size > 0;
+  }
+
+  /** Process ids of the environment's process groups. */
+  get processIds(): number[] {
+    return this.processes().flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
+  }
+
+  /** "Max Memory Used" of the reports: the peak measured so far, in MB, at least 1. */
+  get maxMemoryUsedMB(): number {
+    return Math.max(1, Math.ceil(this.peakKb / 1024));
+  }
+
+  /** Reads the processes' peak resident memory (a few /proc files each: once per invoke). */
+  async measureMemory(): Promise<void> {
+    this.peakKb = Math.max(this.peakKb, await peakResidentKb(this.processIds));
+  }
+
+  /** Starts every extension executable at once, as Lambda starts `/opt/extensions/*` in parallel. */
+  startExtensions(
+    executables: readonly ExtensionExecutable[],
+    launch: Omit<ProcessLaunch, 'command' | 'args'>,
+  ): void {
+    this.executables = new Set(executables.map((e) => e.name));
+    for (const executable of executables) {
+      const child = new EnvironmentProcess({
+        ...launch,
+        command: executable.path,
+        args: [],
+        onLine: (line) => this.callbacks.onLine('extension', line, executable.name),
+      });
+      this.extensions.set(executable.name, child);
+      void child.exited.then((exit) =>
+        this.callbacks.onExit(
+          'Extension.Crash',
+          `Extension ${executable.name} exited with error: ${exitDescription(exit)}`,
+        ),
+      );
+    }
+  }
+
+  startRuntime(launch: ProcessLaunch): void {
+    const runtime = new EnvironmentProcess({
+      ...launch,
+      onLine: (line) => this.callbacks.onLine('function', line),
+    });
+    this.runtime = runtime;
+    void runtime.exited.then((exit) =>
+      this.callbacks.onExit('Runtime.ExitError', `Runtime exited with error: ${exitDescription(exit)}`),
+    );
+  }
+
+  /**
+   * Freezes the environment between invokes: telemetry deliveries pause (a frozen listener cannot
+   * answer), the ones in flight get a grace period, then every process group gets SIGSTOP.
+   */
+  async freeze(extensions: ExtensionRegistry): Promise<void> {
+    const deliveries = [...extensions.deliveries()];
+    for (const delivery of deliveries) delivery.pause();
+    await settledWithin(Promise.all(deliveries.map((d) => d.settled())), DELIVERY_GRACE_MS);
+    for (const child of this.processes()) child.signal('SIGSTOP');
+  }
+
+  thaw(extensions: ExtensionRegistry): void {
+    for (const child of this.processes()) child.signal('SIGCONT');
+    for (const delivery of extensions.deliveries()) delivery.resume();
+  }
+
+  /**
+   * The shutdown sequence: SIGTERM to the runtime (300 ms), telemetry flushed, SHUTDOWN to the
+   * extensions that asked for it with the deadline, SIGKILL to whatever still runs at it.
+   * Afterwards no process of the environment is left.
+   */
+  async stop(reason: ShutdownReason, extensions: ExtensionRegistry): Promise<void> {
+    const budget =
+      this.extensions.size > 0 ? SHUTDOWN_LIMIT_MS : extensions.hasInternal ? SHUTDOWN_LIMIT_INTERNAL_MS : 0;
+    const deadlineMs = Date.now() + budget;
+    const runtime = this.runtime;
+    if (runtime?.alive) {
+      if (budget > 0) {
+        runtime.signal('SIGTERM');
+        await runtime.waitForExit(Math.min(RUNTIME_SIGTERM_GRACE_MS, deadlineMs - Date.now()));
+      }
+      if (runtime.alive) await runtime.kill();
+    }
+    await settledWithin(
+      Promise.all([...extensions.deliveries()].map((d) => d.flush())),
+      Math.min(DELIVERY_GRACE_MS, deadlineMs - Date.now() - SHUTDOWN_EVENT_MARGIN_MS),
+    );
+    extensions.broadcast({ eventType: 'SHUTDOWN', shutdownReason: reason, deadlineMs });
+    const processes = [...this.extensions.values()];
+    await settledBy(Promise.all(processes.map((p) => p.exited)), deadlineMs);
+    await Promise.all([...processes, ...(runtime ? [runtime] : [])].map((p) => p.kill()));
+    this.extensions = new Map();
+    this.runtime = undefined;
+  }
+
+  private processes(): EnvironmentProcess[] {
+    return [...(this.runtime ? [this.runtime] : []), ...this.extensions.values()];
+  }
+}
