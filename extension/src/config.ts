@@ -1,3 +1,4 @@
+import { DEFAULT_RECEIVER_ADDRESS, RECEIVER_ADDRESS_VARIABLE } from '../../contracts/telemetry-receiver';
 import { ConfigError } from './errors';
 import { EXTENSION_METRICS } from './metric-names';
 
@@ -90,8 +91,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Lambda's extension name, the launcher's file name in `/opt/extensions/`. */
 export const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
 
-// Lambda's documented defaults; the sandbox overrides both with per-environment loopback addresses.
-const DEFAULT_RECEIVER_ADDRESS = '127.0.0.1:4318';
+// The sandbox overrides both with per-environment loopback addresses.
 const DEFAULT_LISTENER_ADDRESS = '0.0.0.0:4243';
 // In Lambda the daemon listens here, but extensions are not given AWS_XRAY_DAEMON_ADDRESS.
 const DEFAULT_XRAY_DAEMON_ADDRESS = '169.254.79.129:2000';
@@ -160,7 +160,7 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
   return {
     runtimeApi,
     extensionName,
-    receiverAddress: hostPort(env, 'TELEMETRY_RECEIVER_ADDRESS', DEFAULT_RECEIVER_ADDRESS),
+    receiverAddress: hostPort(env, RECEIVER_ADDRESS_VARIABLE, DEFAULT_RECEIVER_ADDRESS),
     listenerAddress: hostPort(env, 'TELEMETRY_LISTENER_ADDRESS', DEFAULT_LISTENER_ADDRESS),
     region,
     credentials:

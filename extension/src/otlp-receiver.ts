@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RECEIVER_CONTENT_TYPES, RECEIVER_PATHS } from '../../contracts/telemetry-receiver';
 import type { HostPort } from './config';
 import { BadPayloadError } from './errors';
 import { encodeExportResponse } from './otlp/export-response';
@@ -27,9 +28,6 @@ export interface OtlpReceiverOptions {
   readonly emf?: EmfSink;
   readonly counters: PipelineCounters;
 }
-
-/** Paths the receiver serves. */
-export const RECEIVER_PATHS = { traces: '/v1/traces', emf: '/emf' } as const;
 
 /**
  * The local intake the handler sends to: OTLP/HTTP `POST /v1/traces` (protobuf or JSON, gzip or
@@ -115,9 +113,18 @@ export class OtlpReceiver {
   private acceptTraces(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const encoding =
-      type === 'application/json' ? 'json' : type === 'application/x-protobuf' ? 'protobuf' : undefined;
+      type === RECEIVER_CONTENT_TYPES.otlpJson
+        ? 'json'
+        : type === RECEIVER_CONTENT_TYPES.otlpProtobuf
+          ? 'protobuf'
+          : undefined;
     if (!encoding) {
-      problem(res, 415, 'Unsupported Media Type', 'send application/x-protobuf or application/json');
+      problem(
+        res,
+        415,
+        'Unsupported Media Type',
+        `send ${RECEIVER_CONTENT_TYPES.otlpProtobuf} or ${RECEIVER_CONTENT_TYPES.otlpJson}`,
+      );
       return;
     }
     let decoded: ReturnType<typeof decodeJsonTraces>;
@@ -137,7 +144,8 @@ export class OtlpReceiver {
     const message = refused > 0 ? 'span buffer full' : rejected > 0 ? 'spans with invalid ids' : '';
     const payload = encodeExportResponse(encoding, rejected, message);
     res.writeHead(200, {
-      'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf',
+      'content-type':
+        encoding === 'json' ? RECEIVER_CONTENT_TYPES.otlpJson : RECEIVER_CONTENT_TYPES.otlpProtobuf,
       'content-length': payload.length,
     });
     res.end(payload);

@@ -5,10 +5,8 @@
  * {@link invocationTraceHeader} because the runtime rewrites it for every
  * invocation.
  */
+import { DEFAULT_RECEIVER_ADDRESS, RECEIVER_ADDRESS_VARIABLE } from '../../contracts/telemetry-receiver';
 import { TelemetryConfigError } from './errors';
-
-/** Where the extension's receiver listens when `TELEMETRY_RECEIVER_ADDRESS` is not set. */
-export const DEFAULT_RECEIVER_ADDRESS = '127.0.0.1:4318';
 
 /** Settings of handler telemetry, as read from the function's environment. */
 export interface TelemetryConfig {
@@ -48,7 +46,7 @@ function parseAddress(value: string | undefined): string {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:/\s]+):(\d{1,5})$/.exec(address);
   if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
     throw new TelemetryConfigError(
-      'TELEMETRY_RECEIVER_ADDRESS',
+      RECEIVER_ADDRESS_VARIABLE,
       `"${address}" is not host:port (e.g. ${DEFAULT_RECEIVER_ADDRESS})`,
     );
   }
@@ -77,7 +75,7 @@ export function readTelemetryConfig(env: Environment = process.env): TelemetryCo
   const functionName = nonEmpty(env.AWS_LAMBDA_FUNCTION_NAME);
   const memory = Number(nonEmpty(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE));
   return {
-    receiverAddress: parseAddress(env.TELEMETRY_RECEIVER_ADDRESS),
+    receiverAddress: parseAddress(env[RECEIVER_ADDRESS_VARIABLE]),
     serviceName:
       nonEmpty(env.OTEL_SERVICE_NAME) ??
       nonEmpty(env.POWERTOOLS_SERVICE_NAME) ??

@@ -8,6 +8,7 @@
  * log pipeline extracts it, so no metric is lost.
  */
 import type { Agent } from 'node:http';
+import { RECEIVER_CONTENT_TYPES, RECEIVER_PATHS } from '../../contracts/telemetry-receiver';
 
 // Long enough for a receiver that answers at once on loopback even on a busy
 // host; a frozen environment stops this timer too, so a send cut by the freeze
@@ -70,7 +71,7 @@ export class ReceiverClient {
       this.counters.spansDropped += spanCount;
       return;
     }
-    this.#post('/v1/traces', 'application/json', body, (ok) => {
+    this.#post(RECEIVER_PATHS.traces, RECEIVER_CONTENT_TYPES.otlpJson, body, (ok) => {
       if (ok) this.counters.spansSent += spanCount;
       else this.counters.spansDropped += spanCount;
     });
@@ -84,7 +85,7 @@ export class ReceiverClient {
       this.#fallBack(body, documents.length);
       return;
     }
-    this.#post('/emf', 'application/x-ndjson', body, (ok) => {
+    this.#post(RECEIVER_PATHS.emf, RECEIVER_CONTENT_TYPES.emf, body, (ok) => {
       if (ok) this.counters.emfSent += documents.length;
       else this.#fallBack(body, documents.length);
     });

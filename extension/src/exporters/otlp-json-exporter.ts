@@ -1,5 +1,6 @@
+import { encodeKeyValues, encodeUnixNano } from '../../../contracts/otlp-json';
 import type { AwsCredentials } from '../config';
-import type { Attributes, AttributeValue, TelemetrySpan } from '../otlp/span';
+import type { Attributes, TelemetrySpan } from '../otlp/span';
 import type { ExportOutcome, SpanExporter } from '../span-exporter';
 import { signRequest } from './aws-sigv4';
 import { closeConnections, failureFor, post } from './http-post';
@@ -57,7 +58,7 @@ export class OtlpJsonExporter implements SpanExporter {
 }
 
 /** Encodes spans as an OTLP/JSON `ExportTraceServiceRequest`, regrouped by resource and scope. */
-export function encodeOtlpJson(spans: readonly TelemetrySpan[]): unknown {
+function encodeOtlpJson(spans: readonly TelemetrySpan[]): unknown {
   const byResource = new Map<Attributes, Map<string, unknown[]>>();
   for (const span of spans) {
     let scopes = byResource.get(span.resource);
@@ -75,7 +76,7 @@ export function encodeOtlpJson(spans: readonly TelemetrySpan[]): unknown {
   }
   return {
     resourceSpans: [...byResource].map(([resource, scopes]) => ({
-      resource: { attributes: keyValues(resource) },
+      resource: { attributes: encodeKeyValues(resource) },
       scopeSpans: [...scopes].map(([key, list]) => {
         const [name, version] = key.split('\u0000');
         return { scope: version ? { name, version } : { name }, spans: list };
@@ -90,9 +91,9 @@ function encodeSpan(span: TelemetrySpan): Record<string, unknown> {
     spanId: span.spanId,
     name: span.name,
     kind: span.kind,
-    startTimeUnixNano: span.startTimeUnixNano.toString(),
-    endTimeUnixNano: span.endTimeUnixNano.toString(),
-    attributes: keyValues(span.attributes),
+    startTimeUnixNano: encodeUnixNano(span.startTimeUnixNano),
+    endTimeUnixNano: encodeUnixNano(span.endTimeUnixNano),
+    attributes: encodeKeyValues(span.attributes),
     status: span.status.message
       ? { code: span.status.code, message: span.status.message }
       : { code: span.status.code },
@@ -101,37 +102,19 @@ function encodeSpan(span: TelemetrySpan): Record<string, unknown> {
   if (span.traceState) encoded.traceState = span.traceState;
   if (span.events.length > 0) {
     encoded.events = span.events.map((event) => ({
-      timeUnixNano: event.timeUnixNano.toString(),
+      timeUnixNano: encodeUnixNano(event.timeUnixNano),
       name: event.name,
-      attributes: keyValues(event.attributes),
+      attributes: encodeKeyValues(event.attributes),
     }));
   }
   if (span.links.length > 0) {
     encoded.links = span.links.map((link) => ({
       traceId: link.traceId,
       spanId: link.spanId,
-      attributes: keyValues(link.attributes),
+      attributes: encodeKeyValues(link.attributes),
     }));
   }
   return encoded;
-}
-
-function keyValues(attributes: Attributes): { key: string; value: unknown }[] {
-  return Object.entries(attributes).map(([key, value]) => ({ key, value: anyValue(value) }));
-}
-
-function anyValue(value: AttributeValue): unknown {
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'bigint') return { intValue: value.toString() };
-  if (typeof value === 'number')
-    return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
-  if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(anyValue) } };
-  if (value !== null && typeof value === 'object') {
-    return { kvlistValue: { values: keyValues(value as Attributes) } };
-  }
-  return {};
 }
 
 function rejectedSpans(body: string): number {

@@ -1,7 +1,7 @@
+import { decodeKeyValues, decodeUnixNano, type OtlpJsonKeyValue } from '../../../contracts/otlp-json';
 import { BadPayloadError } from '../errors';
 import type {
   Attributes,
-  AttributeValue,
   DecodedTraces,
   InstrumentationScope,
   SpanKind,
@@ -11,21 +11,9 @@ import type {
 } from './span';
 
 // OTLP/JSON (protobuf JSON mapping with OTLP's exceptions): lowerCamelCase keys, ids as hex
-// strings, 64-bit integers as decimal strings or numbers, enums as integers or their names.
+// strings, enums as integers or their names; values and 64-bit integers are read by the wire
+// contract (contracts/otlp-json.ts) the handler encodes with.
 
-interface JsonKeyValue {
-  key?: string;
-  value?: JsonAnyValue;
-}
-interface JsonAnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string | number;
-  doubleValue?: number | string;
-  arrayValue?: { values?: JsonAnyValue[] };
-  kvlistValue?: { values?: JsonKeyValue[] };
-  bytesValue?: string;
-}
 interface JsonSpan {
   traceId?: string;
   spanId?: string;
@@ -35,14 +23,14 @@ interface JsonSpan {
   kind?: number | string;
   startTimeUnixNano?: string | number;
   endTimeUnixNano?: string | number;
-  attributes?: JsonKeyValue[];
-  events?: { timeUnixNano?: string | number; name?: string; attributes?: JsonKeyValue[] }[];
-  links?: { traceId?: string; spanId?: string; attributes?: JsonKeyValue[] }[];
+  attributes?: OtlpJsonKeyValue[];
+  events?: { timeUnixNano?: string | number; name?: string; attributes?: OtlpJsonKeyValue[] }[];
+  links?: { traceId?: string; spanId?: string; attributes?: OtlpJsonKeyValue[] }[];
   status?: { code?: number | string; message?: string };
 }
 interface JsonRequest {
   resourceSpans?: {
-    resource?: { attributes?: JsonKeyValue[] };
+    resource?: { attributes?: OtlpJsonKeyValue[] };
     scopeSpans?: { scope?: { name?: string; version?: string }; spans?: JsonSpan[] }[];
   }[];
 }
@@ -146,41 +134,17 @@ function decodeSpan(
 }
 
 function nanos(value: string | number | undefined): bigint {
-  if (value === undefined) return 0n;
   try {
-    return BigInt(typeof value === 'number' ? Math.trunc(value) : value);
-  } catch {
-    throw new BadPayloadError(`"${String(value)}" is not a timestamp in nanoseconds`);
+    return decodeUnixNano(value);
+  } catch (error) {
+    throw new BadPayloadError((error as Error).message);
   }
 }
 
-function attributes(list: JsonKeyValue[] | undefined): Attributes {
-  const result: Record<string, AttributeValue> = {};
-  for (const kv of list ?? []) if (kv.key !== undefined) result[kv.key] = anyValue(kv.value, 0);
-  return result;
-}
-
-const MAX_VALUE_DEPTH = 16;
-
-function anyValue(value: JsonAnyValue | undefined, depth: number): AttributeValue {
-  if (value === undefined || value === null) return null;
-  if (depth > MAX_VALUE_DEPTH) throw new BadPayloadError('attribute values nested too deep');
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.intValue !== undefined) {
-    const n = Number(value.intValue);
-    return Number.isSafeInteger(n) ? n : BigInt(value.intValue);
+function attributes(list: readonly OtlpJsonKeyValue[] | undefined): Attributes {
+  try {
+    return decodeKeyValues(list);
+  } catch (error) {
+    throw new BadPayloadError((error as Error).message);
   }
-  if (value.doubleValue !== undefined) return Number(value.doubleValue);
-  if (value.arrayValue !== undefined)
-    return (value.arrayValue.values ?? []).map((v) => anyValue(v, depth + 1));
-  if (value.kvlistValue !== undefined) {
-    const result: Record<string, AttributeValue> = {};
-    for (const kv of value.kvlistValue.values ?? []) {
-      if (kv.key !== undefined) result[kv.key] = anyValue(kv.value, depth + 1);
-    }
-    return result;
-  }
-  if (value.bytesValue !== undefined) return Uint8Array.from(Buffer.from(value.bytesValue, 'base64'));
-  return null;
 }

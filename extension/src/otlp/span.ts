@@ -1,3 +1,5 @@
+import type { OtlpValue } from '../../../contracts/otlp-json';
+
 /**
  * The extension's in-memory span, decoded from OTLP (protobuf or JSON) and shared by every exporter.
  * Ids are lower-case hex; times are nanoseconds since the epoch as bigint (OTLP's fixed64).
@@ -61,18 +63,10 @@ export interface InstrumentationScope {
 }
 
 /**
- * An OTLP `AnyValue`. Integers are numbers when they fit in 2^53 and bigint otherwise;
- * bytes stay bytes; key-value lists become plain objects.
+ * An OTLP `AnyValue` (the wire contract's value type). Integers are numbers when they fit in
+ * 2^53 and bigint otherwise; bytes stay bytes; key-value lists become plain objects.
  */
-export type AttributeValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | Uint8Array
-  | null
-  | readonly AttributeValue[]
-  | { readonly [key: string]: AttributeValue };
+export type AttributeValue = OtlpValue;
 
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
