@@ -41,6 +41,14 @@ export class FunctionPool {
     return this.environments.size;
   }
 
+  /**
+   * Number of warm environments waiting for an invoke: their invoke phase is over, including the
+   * freeze that ends it when freezing is on.
+   */
+  get warm(): number {
+    return this.idle.length;
+  }
+
   /** Invokes the function; resolves with the response as soon as the runtime gives it. */
   async invoke(input: InvokeInput): Promise<InvokeOutput> {
     const env = await this.acquire();

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually';
 import { json, processState, SAMPLED_TRACE, SandboxHarness } from './support/sandbox-harness';
 
 describe('execution environment lifecycle', () => {
@@ -121,9 +122,11 @@ describe('execution environment lifecycle', () => {
     const pool = await sandbox.pool({ freeze: false });
     const first = await pool.invoke({ payload: Buffer.from('{}') });
 
-    // Act
-    await sandbox.observer.until(() => sandbox.observer.types().includes('platform.report'));
-    await new Promise((r) => setTimeout(r, 100));
+    // Act: the environment is back in the pool once its invoke phase, freeze step included, is over.
+    await eventually(
+      async () => pool.warm,
+      (warm) => warm === 1,
+    );
 
     // Assess
     expect(await processState(json(first.payload).pid)).not.toBe('T');
@@ -150,9 +153,9 @@ describe('execution environment lifecycle', () => {
 
 /** Polls /proc until every pid is in `state` (undefined = gone); the test timeout bounds it. */
 async function waitForState(pids: number[], state: string | undefined): Promise<boolean> {
-  for (;;) {
-    const states = await Promise.all(pids.map((pid) => processState(pid)));
-    if (states.every((s) => s === state)) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(
+    () => Promise.all(pids.map((pid) => processState(pid))),
+    (states) => states.every((s) => s === state),
+  );
+  return true;
 }
