@@ -1,3 +1,4 @@
+import { settledBy } from '../../common/deadline';
 import type { Invocation } from './invocation-tracker';
 import type { RuntimeDoneRecord } from './telemetry-api';
 
@@ -110,17 +111,12 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
  */
 async function flushWithin(deps: FlushPolicyDependencies, until: number): Promise<void> {
   const controller = new AbortController();
-  await settleBy(deps.flush(until, controller.signal), controller, until);
+  await abortAfter(deps.flush(until, controller.signal), controller, until);
 }
 
-async function settleBy(done: Promise<void>, controller: AbortController, until: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const budget = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, until - Date.now()));
-    timer.unref();
-  });
-  await Promise.race([done.catch(() => undefined), budget]);
-  clearTimeout(timer);
+/** Waits for `done` until `until` (epoch ms), then aborts whatever of it is still running. */
+async function abortAfter(done: Promise<void>, controller: AbortController, until: number): Promise<void> {
+  await settledBy(done, until);
   controller.abort();
 }
 
@@ -186,7 +182,7 @@ export class PeriodicFlushPolicy implements FlushPolicy {
     const background = this.background;
     if (!background) return;
     this.background = undefined;
-    await settleBy(background.done, background.controller, budgetEnd);
+    await abortAfter(background.done, background.controller, budgetEnd);
   }
 }
 

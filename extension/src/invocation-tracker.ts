@@ -1,3 +1,4 @@
+import { settledBy } from '../../common/deadline';
 import { isSampled, parseLambdaTraceHeader } from '../../contracts/lambda-trace-header';
 import type { InvokeEvent } from './extensions-api';
 import type { TelemetrySpan } from './otlp/span';
@@ -101,19 +102,16 @@ export class InvocationTracker {
       this.doneRecords.delete(requestId);
       return Promise.resolve(early);
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(
-        () => {
-          this.doneWaiters.delete(requestId);
-          resolve(undefined);
-        },
-        Math.max(0, until - Date.now()),
-      );
-      timer.unref();
-      this.doneWaiters.set(requestId, (record) => {
-        clearTimeout(timer);
-        resolve(record);
+    let record: RuntimeDoneRecord | undefined;
+    const arrived = new Promise<void>((resolve) => {
+      this.doneWaiters.set(requestId, (done) => {
+        record = done;
+        resolve();
       });
+    });
+    return settledBy(arrived, until).then(() => {
+      this.doneWaiters.delete(requestId);
+      return record;
     });
   }
 
@@ -127,17 +125,11 @@ export class InvocationTracker {
       if (remaining <= 0) return;
       const entryDone = !invocation.expectSpans || (this.current === invocation && this.entrySeen);
       if (entryDone && this.receiver.inFlight === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, remaining);
-        timer.unref();
-      });
       const progress =
         this.receiver.inFlight > 0
           ? this.receiver.whenIdle()
           : new Promise<void>((resolve) => this.spanWaiters.push(resolve));
-      await Promise.race([progress, timeout]);
-      clearTimeout(timer);
+      await settledBy(progress, until);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { pause } from '../../common/deadline';
 import { ExportError } from './errors';
 import type { CircuitBreaker } from './exporters/circuit-breaker';
 import type { TelemetrySpan } from './otlp/span';
@@ -182,7 +183,8 @@ export class SpanBuffer {
         // Full jitter (AWS architecture blog): base * 2^attempt, uniformly shrunk, never past the deadline.
         const delay = Math.random() * this.options.retryBaseDelayMs * 2 ** attempt;
         if (Date.now() + delay >= deadline) return 'deadline';
-        await sleep(delay, signal);
+        // Ends early when the flush is aborted, so a backoff never holds it past its abort.
+        await pause(delay, signal);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', cancel);
@@ -222,18 +224,4 @@ export class SpanBuffer {
     this.counters.queueDepth = this.size;
     this.counters.queueBytes = this.bytes;
   }
-}
-
-// Ends early when `signal` aborts, so a backoff never holds a flush past its abort.
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

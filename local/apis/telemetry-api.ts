@@ -3,6 +3,7 @@
  * of platform, function and extension events to each subscriber, honouring its buffering.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { pause } from '../../common/deadline';
 import { InvalidRequestError, NotFoundError } from './api-error';
 import { header, parseJson, readBody, sendError } from './http-exchange';
 
@@ -296,7 +297,7 @@ export class TelemetryDelivery {
   private async deliver(body: Buffer): Promise<boolean> {
     for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
       if (this.closed) return false;
-      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** (attempt - 1)));
+      if (attempt > 0) await pause(RETRY_BASE_MS * 2 ** (attempt - 1));
       if (await this.post(body)) return true;
     }
     return false;

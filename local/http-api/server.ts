@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { settledWithin } from '../../common/deadline';
 import type { JwtAuthorizer, JwtAuthorizerContext } from '../auth/jwt-authorizer';
 import { listen } from '../http-listen';
 import type { FunctionInvoker } from '../traced-function';
@@ -71,12 +72,8 @@ function send(response: ServerResponse, result: HttpResponse, requestId: string,
 }
 
 /** Races the integration against the timeout; the function keeps running after a 504, as in AWS. */
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+async function withinIntegrationTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T | 'timeout'> {
+  return (await settledWithin(work, timeoutMs)) ? work : 'timeout';
 }
 
 /** Starts the front door. */
@@ -139,7 +136,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     const invoke = options.function.invoke({ payload, traceHeader });
     // The function may still fail after a 504 was sent; that rejection is already answered.
     invoke.catch(() => undefined);
-    const outcome = await withTimeout(invoke, integrationTimeoutMs);
+    const outcome = await withinIntegrationTimeout(invoke, integrationTimeoutMs);
     send(response, outcome === 'timeout' ? GATEWAY_RESPONSES.timeout() : mapLambdaResult(outcome), requestId);
   }
 
