@@ -14,7 +14,7 @@
  */
 
 /** An OTLP `AnyValue` in JSON, as read: integers may come as numbers or strings. */
-export interface OtlpJsonAnyValue {
+interface OtlpJsonAnyValue {
   readonly stringValue?: string;
   readonly boolValue?: boolean;
   readonly intValue?: string | number;
@@ -58,7 +58,7 @@ export type EncodableOtlpValue =
 export const SPAN_FLAGS = { HAS_IS_REMOTE: 0x100, IS_REMOTE: 0x200 } as const;
 
 /** Encodes one value as an OTLP/JSON `AnyValue`. */
-export function encodeAnyValue(value: EncodableOtlpValue): OtlpJsonAnyValue {
+function encodeAnyValue(value: EncodableOtlpValue): OtlpJsonAnyValue {
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   if (typeof value === 'bigint') return { intValue: value.toString() };
@@ -94,7 +94,7 @@ export function encodeUnixNano(time: bigint | readonly [number, number]): string
 }
 
 /** Why a value could not be decoded; the receiver turns it into a 400 for the sender. */
-export class OtlpJsonValueError extends Error {
+class OtlpJsonValueError extends Error {
   override readonly name = 'OtlpJsonValueError';
 }
 
@@ -102,7 +102,7 @@ export class OtlpJsonValueError extends Error {
 const MAX_VALUE_DEPTH = 16;
 
 /** Decodes an OTLP/JSON `AnyValue`; integers past 2^53 become bigint. */
-export function decodeAnyValue(value: OtlpJsonAnyValue | null | undefined, depth = 0): OtlpValue {
+function decodeAnyValue(value: OtlpJsonAnyValue | null | undefined, depth = 0): OtlpValue {
   if (value === undefined || value === null) return null;
   if (depth > MAX_VALUE_DEPTH) throw new OtlpJsonValueError('attribute values nested too deep');
   if (value.stringValue !== undefined) return value.stringValue;

@@ -18,7 +18,7 @@ export type InvokeOutcome =
 export type Invoke = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<InvokeOutcome>;
 
 /** One request of the smoke test and its verdict. */
-export interface StepResult {
+interface StepResult {
   readonly name: string;
   readonly passed: boolean;
   readonly detail: string;

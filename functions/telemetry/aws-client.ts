@@ -55,7 +55,7 @@ interface ServiceError {
 }
 
 /** Table names a DynamoDB request touches (single-table, batch and transaction shapes). */
-export function tableNamesOf(input: unknown): string[] {
+function tableNamesOf(input: unknown): string[] {
   if (input === null || typeof input !== 'object') return [];
   const request = input as {
     TableName?: unknown;

@@ -41,7 +41,7 @@ export function routeTemplate(routeKey: string | undefined): string | undefined 
 }
 
 /** `cloud.account.id` is the fifth field of `arn:aws:lambda:<region>:<account>:function:<name>[:alias]`. */
-export function accountIdOf(arn: string | undefined): string | undefined {
+function accountIdOf(arn: string | undefined): string | undefined {
   return arn?.split(':')[4] || undefined;
 }
 

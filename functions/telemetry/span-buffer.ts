@@ -8,7 +8,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /** The most spans held between two sends (an invocation makes a handful). */
-export const MAX_PENDING_SPANS = 2_048;
+const MAX_PENDING_SPANS = 2_048;
 
 /** A bounded span processor drained explicitly by the caller. */
 export class PendingSpans implements SpanProcessor {

@@ -13,7 +13,7 @@ import { PendingSpans } from './span-buffer';
 import { XRayIdGenerator } from './xray-ids';
 
 /** Instrumentation scope of every span this module makes. */
-export const INSTRUMENTATION_SCOPE = 'functions-telemetry';
+const INSTRUMENTATION_SCOPE = 'functions-telemetry';
 
 /** Yields the tracer, or undefined when telemetry could not be set up. */
 export type TracerSource = () => Tracer | undefined;

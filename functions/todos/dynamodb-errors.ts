@@ -4,9 +4,9 @@
 import { ServiceUnavailableError } from './errors';
 
 /** Seconds a client should wait after a throttle: DynamoDB refills capacity every second. */
-export const THROTTLE_RETRY_AFTER_SECONDS = 1;
+const THROTTLE_RETRY_AFTER_SECONDS = 1;
 /** Seconds to wait after an outage or timeout: long enough not to add to an overload. */
-export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
 
 const THROTTLE_NAMES = new Set([
   'ThrottlingException',

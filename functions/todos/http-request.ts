@@ -72,7 +72,7 @@ export function traceHeaderOf(event: HttpApiEvent): string | undefined {
  * for the caller, else the default tenant. A JWT context without a subject is
  * refused (403): there is nobody to scope the request to.
  */
-export function ownerOf(event: HttpApiEvent): string {
+function ownerOf(event: HttpApiEvent): string {
   const jwt = event.requestContext.authorizer?.jwt;
   if (jwt === undefined) return DEFAULT_OWNER;
   const sub = jwt.claims?.sub;

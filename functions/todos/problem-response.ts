@@ -8,10 +8,10 @@ import { TodoApiError, ValidationError } from './errors';
 import type { TodoResponse } from './http-response';
 
 /** Prefix of the `type` URIs; each problem type appends its slug (`…:validation-error`). */
-export const PROBLEM_TYPE_PREFIX = 'urn:todos:problem:';
+const PROBLEM_TYPE_PREFIX = 'urn:todos:problem:';
 
 /** An RFC 9457 problem details object as this API sends it. */
-export interface ProblemDetails {
+interface ProblemDetails {
   readonly type: string;
   readonly title: string;
   readonly status: number;

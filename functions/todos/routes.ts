@@ -19,6 +19,3 @@ export type Operation = Route['operation'];
 
 /** The API Gateway route key of a route, e.g. `GET /todos/{id}`. */
 export const routeKey = (route: Route): string => `${route.method} ${route.path}`;
-
-/** The distinct resource paths, e.g. `/todos` and `/todos/{id}`. */
-export const RESOURCE_PATHS: readonly string[] = [...new Set(ROUTES.map((route) => route.path))];

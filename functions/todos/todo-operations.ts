@@ -20,7 +20,7 @@ import {
 import { uuidV7 } from './uuid-v7';
 
 /** What the use cases need from the environment. */
-export interface OperationContext {
+interface OperationContext {
   readonly store: TodoStore;
   /** HMAC key for pagination cursors. */
   readonly cursorKey: Buffer;
