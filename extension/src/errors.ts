@@ -1,5 +1,5 @@
 /** Base of every error the extension raises on purpose; anything else is a bug. */
-export class TelemetryExtensionError extends Error {
+class TelemetryExtensionError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     // Not `new.target.name`: minification renames classes, and these names reach logs.

@@ -14,7 +14,7 @@ export interface InvokeEvent {
 }
 
 /** `SHUTDOWN` event; the reason arrives lower-case from the service and upper-case in the docs. */
-export interface ShutdownEvent {
+interface ShutdownEvent {
   readonly eventType: 'SHUTDOWN';
   readonly shutdownReason: string;
   readonly deadlineMs: number;

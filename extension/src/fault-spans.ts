@@ -36,10 +36,10 @@ export interface InvocationRecords {
 }
 
 /** `platform.runtimeDone` and `platform.report` statuses that mean the function's work failed. */
-export const FAULT_STATUSES: ReadonlySet<string> = new Set(['timeout', 'failure', 'error']);
+const FAULT_STATUSES: ReadonlySet<string> = new Set(['timeout', 'failure', 'error']);
 
 /** Scope name of synthesized spans, so a backend can tell them from the handler's own. */
-export const FAULT_SPAN_SCOPE = 'telemetry-extension/fault-spans';
+const FAULT_SPAN_SCOPE = 'telemetry-extension/fault-spans';
 
 interface TraceContext {
   readonly traceId: string;
@@ -57,7 +57,7 @@ function isObject(value: unknown): value is Json {
  * 32-hex trace id and its Parent (or the record's `spanId`, the function segment) as parent.
  * `undefined` when the invocation is not traced or not sampled (`Sampled=0` records nothing).
  */
-export function sampledTraceContext(tracing: unknown): TraceContext | undefined {
+function sampledTraceContext(tracing: unknown): TraceContext | undefined {
   if (!isObject(tracing) || typeof tracing.value !== 'string') return undefined;
   const header = parseLambdaTraceHeader(tracing.value);
   const { traceId, parentId } = header;

@@ -32,7 +32,7 @@ export interface TelemetryBuffering {
  * Delivery as fast as the API allows: 25 ms is the minimum `timeoutMs`, and `runtimeDone` is what
  * ends the extension's wait after each invocation. Items and bytes stay at their defaults.
  */
-export const RUNTIME_DONE_BUFFERING: TelemetryBuffering = {
+const RUNTIME_DONE_BUFFERING: TelemetryBuffering = {
   maxItems: 1_000,
   maxBytes: 262_144,
   timeoutMs: 25,

@@ -27,7 +27,7 @@ export interface SegmentDocument {
 }
 
 /** One entry of a segment's `cause.exceptions`. */
-export interface XRayException {
+interface XRayException {
   id: string;
   type?: string;
   message?: string;

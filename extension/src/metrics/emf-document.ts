@@ -43,7 +43,7 @@ export const EMF_LIMITS = {
 } as const;
 
 /** Units CloudWatch accepts (the `Unit` pattern of the EMF JSON schema). */
-export const EMF_UNITS = [
+const EMF_UNITS = [
   'Seconds',
   'Microseconds',
   'Milliseconds',
@@ -74,12 +74,12 @@ export const EMF_UNITS = [
 ] as const;
 
 /** A CloudWatch metric unit. */
-export type EmfUnit = (typeof EMF_UNITS)[number];
+type EmfUnit = (typeof EMF_UNITS)[number];
 
 const UNIT_SET: ReadonlySet<string> = new Set(EMF_UNITS);
 
 /** One `Metrics[]` entry of a directive. */
-export interface EmfMetricDefinition {
+interface EmfMetricDefinition {
   readonly Name: string;
   /** Absent means `None`. */
   readonly Unit?: EmfUnit;
@@ -88,14 +88,14 @@ export interface EmfMetricDefinition {
 }
 
 /** One `CloudWatchMetrics[]` entry. */
-export interface EmfMetricDirective {
+interface EmfMetricDirective {
   readonly Namespace: string;
   readonly Dimensions: readonly (readonly string[])[];
   readonly Metrics: readonly EmfMetricDefinition[];
 }
 
 /** The `_aws` member. Members other than these two are kept as they are. */
-export interface EmfMetadata {
+interface EmfMetadata {
   /** Epoch milliseconds of every metric in the document. */
   readonly Timestamp: number;
   readonly CloudWatchMetrics: readonly EmfMetricDirective[];
@@ -103,16 +103,16 @@ export interface EmfMetadata {
 }
 
 /** A metric value as EMF allows it: one number or up to 100 numbers. */
-export type EmfMetricValue = number | readonly number[];
+type EmfMetricValue = number | readonly number[];
 
 /** An EMF document: `_aws` plus root members (metric values, dimension values, anything else). */
-export interface EmfDocument {
+interface EmfDocument {
   readonly _aws: EmfMetadata;
   readonly [member: string]: unknown;
 }
 
 /** Why a document was rejected; a bounded set, so it can be a metric dimension. */
-export type EmfRejectionCode =
+type EmfRejectionCode =
   | 'invalid-json'
   | 'not-an-object'
   | 'too-large'
@@ -213,7 +213,7 @@ export function parseEmfDocument(line: string, options: EmfParseOptions = {}): E
 }
 
 /** Validates an already parsed JSON value as an EMF document (see {@link parseEmfDocument}). */
-export function validateEmfDocument(root: Json, options: EmfParseOptions = {}): EmfParseResult {
+function validateEmfDocument(root: Json, options: EmfParseOptions = {}): EmfParseResult {
   if (!isPlainObject(root)) return reject('not-an-object', 'document is not a JSON object');
   const aws = root._aws;
   if (!isPlainObject(aws)) return reject('missing-metadata', '_aws is missing or not an object');

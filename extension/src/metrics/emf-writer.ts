@@ -18,7 +18,7 @@ export interface EmfWriteResult {
 }
 
 /** A failed delivery; `retryable` says whether sending the same documents again may succeed. */
-export class EmfWriteError extends Error {
+class EmfWriteError extends Error {
   override readonly name = 'EmfWriteError';
   constructor(
     message: string,
@@ -75,7 +75,7 @@ export interface LogsCredentials {
 }
 
 /** A request for a {@link RequestSigner}. */
-export interface SignableLogsRequest {
+interface SignableLogsRequest {
   readonly method: string;
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
