@@ -8,7 +8,7 @@
 //                                             (bun build --compile; target extension-bin only)
 //
 // Usage: node scripts/build.mjs [function] [hook] [extension] [extension-bin]
-//   (no argument: everything but extension-bin, which takes ~10 s and ~100 MB per architecture)
+//   (no argument: everything but extension-bin, which embeds a whole Bun runtime per architecture)
 // TELEMETRY_EXTENSION_BUILD=node|bin picks what dist/layer/ holds (default node: the
 // measurements in README favour it); bin lays out the executable for TELEMETRY_EXTENSION_ARCH
 // (x64|arm64, default this machine's). TELEMETRY_EXTENSION_ARCH also limits extension-bin

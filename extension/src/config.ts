@@ -103,14 +103,15 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MAX_BATCH_SPANS = 50;
 // The handler posts once per invocation; 4 MiB is far above any sane span batch and still bounded.
 const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
-// The handler sends during its last milliseconds; on loopback a send completes in 1-3 ms.
+// The handler sends during its last milliseconds; a loopback send needs no network round trip,
+// so this is slack for a busy scheduler, not for the wire.
 const DEFAULT_SPAN_WAIT_MS = 20;
-// A warm in-region PutTraceSegments takes 10-30 ms; a cold TLS connection (TCP + TLS 1.3 +
-// SigV4 + the call) 40-70 ms. The budget is spent only in per-invocation flushes, i.e. by
-// rarely called functions, whose keep-alive socket has usually been closed during the freeze:
-// at 50 ms their flush would be cut off mid-handshake every time and spans would leave only at
-// SHUTDOWN. 100 ms lets that flush complete; busy functions flush periodically and pay ~0.
-// Whatever does not fit stays buffered for the next flush.
+// The budget is spent only in per-invocation flushes, i.e. by rarely called functions, whose
+// keep-alive socket has usually been closed during the freeze: their flush pays a new TCP and
+// TLS 1.3 handshake before the call itself, two more round trips to the regional endpoint. The
+// budget must cover that, or the flush would be cut off mid-handshake every time and spans would
+// leave only at SHUTDOWN; busy functions flush periodically and pay nearly nothing. Whatever
+// does not fit stays buffered for the next flush. README's variable table gives the figures.
 const DEFAULT_POST_RUNTIME_BUDGET_MS = 100;
 // Spans of a busy function reach X-Ray within about this long; one flush per 10 s instead of
 // one per invocation is what makes a busy function's telemetry nearly free.

@@ -159,7 +159,7 @@ export async function startExtension(
   }
 
   // Warm what the first export needs while Init still runs, so the first post-runtime phase does
-  // not pay for loading TLS (~40 ms) and node:crypto (~10-30 ms).
+  // not pay for loading TLS and node:crypto, each a large module to load and initialise.
   if (config.credentials) void import('node:crypto');
   if (exporterUsesHttps(config)) void preloadHttps();
 

@@ -56,7 +56,7 @@ export interface FlushPolicy {
   shutdown(deadlineMs: number): Promise<void>;
 }
 
-// Timers fire late on a loaded machine (up to 6 ms measured on 2 shared cores at load 12), so
+// Timers fire late when the machine is loaded (a timer is a lower bound, never a promise), so
 // budgets are aimed this much early to hold as a hard limit: 5 ms, or a tenth of a small budget.
 const MAX_SCHEDULING_SLACK_MS = 5;
 

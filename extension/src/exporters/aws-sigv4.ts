@@ -24,7 +24,7 @@ export async function signRequest(
   credentials: AwsCredentials,
   now: Date = new Date(),
 ): Promise<Record<string, string>> {
-  // Loaded on first use: node:crypto costs ~10-30 ms to load, and registration must not wait for it.
+  // Loaded on first use: node:crypto is slow to load, and registration must not wait for it.
   const { createHash, createHmac } = await import('node:crypto');
   const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
   const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();

@@ -15,7 +15,7 @@ export interface ReliabilityConfig {
   readonly fuzzRuns: number;
   /**
    * Per-test limit for generated properties: the suite's 60 s, plus a generous 400 ms a case
-   * (front-door cases take 20-120 ms on a loaded 2-core machine), so long runs are not cut off.
+   * (a front-door case is a real HTTP round trip through the sandbox), so long runs are not cut off.
    */
   readonly propertyTimeoutMs: number;
   /** Fixed fast-check seed to replay a failure (`FUZZ_SEED`); random when unset. */
