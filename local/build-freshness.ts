@@ -25,7 +25,7 @@ async function newestMtime(target: string): Promise<number> {
 }
 
 /** Whether an output file is missing or older than the newest of its sources. */
-export async function isStale(output: string, sources: readonly string[]): Promise<boolean> {
+async function isStale(output: string, sources: readonly string[]): Promise<boolean> {
   const built = await newestMtime(output);
   if (built === 0) return true;
   const newest = Math.max(...(await Promise.all(sources.map(newestMtime))));

@@ -44,7 +44,7 @@ const LIMITS = {
 } as const;
 
 /** Prefixes of the sandbox's own variables that reach the function and its extensions. */
-export const PASSTHROUGH_PREFIXES = ['AWS_ENDPOINT_URL', 'OTEL_', 'POWERTOOLS_', 'TELEMETRY_'] as const;
+const PASSTHROUGH_PREFIXES = ['AWS_ENDPOINT_URL', 'OTEL_', 'POWERTOOLS_', 'TELEMETRY_'] as const;
 
 export interface SandboxConfig {
   readonly functionName: string;

@@ -48,7 +48,7 @@ class LambdaServiceError extends Error {
  * The function name and qualifier of a `FunctionName` path parameter: a name, `name:qualifier`,
  * a partial ARN (`123456789012:function:name`) or a full ARN, optionally qualified.
  */
-export function parseFunctionName(value: string): { name: string; qualifier?: string } {
+function parseFunctionName(value: string): { name: string; qualifier?: string } {
   const parts = value.split(':');
   let rest = parts;
   if (parts[0] === 'arn') rest = parts.slice(6);
@@ -58,7 +58,7 @@ export function parseFunctionName(value: string): { name: string; qualifier?: st
 }
 
 /** The invocation's log for `X-Amz-Log-Result`: Lambda's START/END lines around its output, last 4 KB. */
-export function logResult(output: InvokeOutput): string {
+function logResult(output: InvokeOutput): string {
   const tail = output.logTail && !output.logTail.endsWith('\n') ? `${output.logTail}\n` : output.logTail;
   const log = Buffer.from(
     `START RequestId: ${output.requestId} Version: $LATEST\n${tail}END RequestId: ${output.requestId}\n`,

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError, InvalidRequestError, NotFoundError } from './api-error';
 import { header, parseJson, readBody, sendError, sendJson } from './http-exchange';
 
-export const EXTENSIONS_API_VERSION = '2020-01-01';
+const EXTENSIONS_API_VERSION = '2020-01-01';
 
 /** Lambda allows at most 10 extensions per function. */
 export const MAX_EXTENSIONS = 10;
@@ -14,11 +14,6 @@ export const MAX_EXTENSIONS = 10;
 const MAX_BODY_BYTES = 64 * 1024;
 
 export type ExtensionEventType = 'INVOKE' | 'SHUTDOWN';
-
-/** `POST /extension/register` body. */
-export interface RegisterRequest {
-  readonly events: ExtensionEventType[];
-}
 
 /** `POST /extension/register` answer body. */
 export interface RegisterResponse {
@@ -28,12 +23,12 @@ export interface RegisterResponse {
   readonly accountId?: string;
 }
 
-export interface Tracing {
+interface Tracing {
   readonly type: 'X-Amzn-Trace-Id';
   readonly value: string;
 }
 
-export interface InvokeEvent {
+interface InvokeEvent {
   readonly eventType: 'INVOKE';
   readonly deadlineMs: number;
   readonly requestId: string;
@@ -44,7 +39,7 @@ export interface InvokeEvent {
 /** Lambda sends the reasons in lower case (its documentation prints them upper case). */
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
 
-export interface ShutdownEvent {
+interface ShutdownEvent {
   readonly eventType: 'SHUTDOWN';
   readonly shutdownReason: ShutdownReason;
   readonly deadlineMs: number;
@@ -144,7 +139,7 @@ export async function handleExtensionsApi(
 }
 
 /** Validates a register body: `{"events": [...]}` with known event types (an empty body means none). */
-export function parseRegisterRequest(body: Buffer): ExtensionEventType[] {
+function parseRegisterRequest(body: Buffer): ExtensionEventType[] {
   let value: unknown;
   try {
     value = parseJson(body);

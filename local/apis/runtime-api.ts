@@ -7,13 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError, NotFoundError } from './api-error';
 import { header, parseJson, readBody, sendError, sendJson } from './http-exchange';
 
-export const RUNTIME_API_VERSION = '2018-06-01';
+const RUNTIME_API_VERSION = '2018-06-01';
 
 /**
  * Largest synchronous response: 6 MiB plus the 100 bytes of slack Lambda allows for the
  * envelope. Above it the runtime gets 413 and the invoker `Function.ResponseSizeTooLarge`.
  */
-export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
 
 /** Error bodies are small JSON documents; 1 MiB is generous and bounds memory. */
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
@@ -31,7 +31,7 @@ export interface RuntimeInvocation {
 }
 
 /** What `POST .../error` carries: Lambda's documented body, plus the `trace` AWS's Node client sends instead of `stackTrace`. */
-export interface RuntimeErrorRequest {
+interface RuntimeErrorRequest {
   readonly errorMessage?: string;
   readonly errorType?: string;
   readonly stackTrace?: string[];

@@ -21,7 +21,7 @@ export interface JwtSettings {
 }
 
 /** Checks that a parsed document is a key set API Gateway could use: keys, each with a `kid`. */
-export function parseJwks(text: string, source: string): JSONWebKeySet {
+function parseJwks(text: string, source: string): JSONWebKeySet {
   let document: unknown;
   try {
     document = JSON.parse(text);

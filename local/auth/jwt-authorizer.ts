@@ -39,7 +39,7 @@ export interface JwtAuthorizerContext {
   readonly scopes: string[] | null;
 }
 
-export type AuthorizationResult =
+type AuthorizationResult =
   | { readonly authorized: true; readonly jwt: JwtAuthorizerContext }
   | { readonly authorized: false; readonly challenge: string };
 
@@ -50,7 +50,7 @@ export interface JwtAuthorizer {
 }
 
 /** The algorithms API Gateway accepts: "currently, only RSA-based algorithms are supported". */
-export const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const;
+const SUPPORTED_ALGORITHMS = ['RS256', 'RS384', 'RS512'] as const;
 
 /**
  * The challenge API Gateway sends, e.g.
@@ -102,7 +102,7 @@ export function renderClaim(value: unknown): string {
 }
 
 /** The claims of a verified token as `requestContext.authorizer.jwt` holds them. */
-export function authorizerContext(payload: JWTPayload): JwtAuthorizerContext {
+function authorizerContext(payload: JWTPayload): JwtAuthorizerContext {
   const claims: Record<string, string> = {};
   for (const [name, value] of Object.entries(payload)) claims[name] = renderClaim(value);
   let scopes: string[] | null = null;

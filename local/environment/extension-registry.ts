@@ -12,7 +12,7 @@ import type { TelemetryDelivery } from '../apis/telemetry-api';
  * - `waiting`: blocked in `next` with nothing to do.
  * - `busy`: took an event (or has one queued) and has not called `next` since.
  */
-export type ExtensionState = 'registered' | 'waiting' | 'busy';
+type ExtensionState = 'registered' | 'waiting' | 'busy';
 
 export interface Extension {
   readonly identifier: string;

@@ -14,7 +14,7 @@ export interface Outcome {
 }
 
 /** A `platform.runtimeDone` span (`responseLatency`, `responseDuration`). */
-export interface ResponseSpan {
+interface ResponseSpan {
   readonly name: string;
   readonly start: string;
   readonly durationMs: number;

@@ -4,7 +4,7 @@
  */
 
 /** `X-Amz-Log-Type: Tail` returns the last 4 KB of the invocation's log. */
-export const LOG_TAIL_BYTES = 4096;
+const LOG_TAIL_BYTES = 4096;
 
 interface TailLine {
   readonly text: string;

@@ -10,10 +10,10 @@ import type { ExtensionRegistry } from './extension-registry';
 import type { ExtensionExecutable } from './layer-extensions';
 
 /** Shutdown budget with external extensions; 500 ms with only internal ones; none without. */
-export const SHUTDOWN_LIMIT_MS = 2_000;
+const SHUTDOWN_LIMIT_MS = 2_000;
 const SHUTDOWN_LIMIT_INTERNAL_MS = 500;
 /** The runtime gets this long after SIGTERM before extensions get SHUTDOWN. */
-export const RUNTIME_SIGTERM_GRACE_MS = 300;
+const RUNTIME_SIGTERM_GRACE_MS = 300;
 /** Before freezing or SHUTDOWN, in-flight telemetry deliveries get this long to finish. */
 const DELIVERY_GRACE_MS = 500;
 /** The flush before SHUTDOWN stops this far before the deadline, so extensions still get time for it. */

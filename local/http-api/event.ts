@@ -61,7 +61,7 @@ export function formatRequestTime(time: Date): string {
  * Whether API Gateway passes a body as text: textual media types are passed as is, anything
  * else (or a body that is not valid UTF-8) is base64-encoded with `isBase64Encoded: true`.
  */
-export function isTextBody(contentType: string | undefined, body: Buffer): boolean {
+function isTextBody(contentType: string | undefined, body: Buffer): boolean {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const textual =
     type.startsWith('text/') ||

@@ -55,7 +55,7 @@ interface LogEventInput {
 }
 
 /** Where a group's streams are stored. */
-export function logGroupDirectory(directory: string, group: string): string {
+function logGroupDirectory(directory: string, group: string): string {
   const lambda = /^\/aws\/lambda\/(.+)$/.exec(group);
   return path.join(directory, lambda ? lambda[1]! : group.replace(/^\/+/, ''));
 }

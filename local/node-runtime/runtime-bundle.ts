@@ -13,7 +13,7 @@ const root = path.resolve(sourceDir, '..', '..');
 /** The directory of the bundle (`LAMBDA_RUNTIME_DIR`). */
 export const RUNTIME_DIR = path.join(root, 'dist', 'runtime');
 /** The bundle's entry file. */
-export const RUNTIME_ENTRY = path.join(RUNTIME_DIR, 'index.mjs');
+const RUNTIME_ENTRY = path.join(RUNTIME_DIR, 'index.mjs');
 
 let ready: Promise<string> | undefined;
 

@@ -6,7 +6,7 @@ import { isSegmentId, isTraceId } from './trace-header';
 import type { SegmentDocument } from './trace-store';
 
 /** X-Ray's limit for one segment document. */
-export const MAX_SEGMENT_DOCUMENT_BYTES = 64 * 1024;
+const MAX_SEGMENT_DOCUMENT_BYTES = 64 * 1024;
 /** X-Ray's limit for a segment name. */
 const MAX_NAME_LENGTH = 200;
 

@@ -5,7 +5,7 @@
  */
 import type { SegmentDocument, StoredSegment } from './trace-store';
 
-export interface TraceNode {
+interface TraceNode {
   readonly document: SegmentDocument;
   readonly children: TraceNode[];
 }

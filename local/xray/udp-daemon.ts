@@ -19,7 +19,7 @@ export interface UdpDaemon {
 }
 
 /** Handles one datagram; exported for tests that feed datagrams without a socket. */
-export async function receiveDatagram(store: TraceStore, datagram: Buffer): Promise<boolean> {
+async function receiveDatagram(store: TraceStore, datagram: Buffer): Promise<boolean> {
   const prefix = datagram.subarray(0, 3).toString('latin1');
   if (prefix === 'T1S' || prefix === 'T1U') {
     await store.addOtlp({
