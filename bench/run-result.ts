@@ -34,7 +34,7 @@ export interface VariantSizes {
   layer?: ArtifactSize;
 }
 
-export interface ColdStartFigures {
+interface ColdStartFigures {
   /** `initDurationMs` of the first `platform.report` of a fresh environment. */
   initMs: Summary;
   /** From sending the request to the first response byte at the HTTP front door. */

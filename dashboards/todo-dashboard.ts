@@ -44,7 +44,7 @@ const HEIGHT = 6;
  * Lambda's JSON log format puts the level in `level`; the platform's own failure lines
  * (timeouts, crashes) carry `type` = `platform.*` with a non-success status.
  */
-export const RECENT_ERRORS_QUERY = [
+const RECENT_ERRORS_QUERY = [
   'fields @timestamp, level, requestId, message, errorType, errorMessage',
   'filter level = "ERROR" or (ispresent(record.status) and record.status != "success")',
   'sort @timestamp desc',

@@ -18,7 +18,7 @@ export const ARTIFACTS = {
 } as const;
 
 /** Thrown when an artifact has not been built; the message says how to build it. */
-export class MissingArtifactError extends Error {
+class MissingArtifactError extends Error {
   override readonly name = 'MissingArtifactError';
 }
 

@@ -45,7 +45,7 @@ const IDLE_SETTLE_MS = 100;
 const SHUTDOWN_GRACE_MS = 2_000;
 
 // Where `node scripts/build.mjs extension-bin` writes this machine's bun executable.
-export const BUN_EXECUTABLE = path.join(DIST, 'layer-bin', process.arch, 'extensions', 'telemetry-extension');
+const BUN_EXECUTABLE = path.join(DIST, 'layer-bin', process.arch, 'extensions', 'telemetry-extension');
 
 // Places a single self-contained executable of the extension could be built to.
 const SINGLE_EXECUTABLE_CANDIDATES = [
@@ -193,7 +193,7 @@ export async function startOnce(
  * subject's layer, timed from `platform.initStart` to the subject's `platform.extension`
  * (emitted when its `register` is accepted). Telemetry API times have millisecond resolution.
  */
-export async function registerThroughSandbox(
+async function registerThroughSandbox(
   subject: StartSubject,
   codeDir: string,
   runs: number,

@@ -11,7 +11,7 @@ export interface WrittenFiles {
 }
 
 /** `2026-11-27T21-04-05Z`: sortable and valid on every file system. */
-export function runStamp(startedAt: string): string {
+function runStamp(startedAt: string): string {
   return startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
