@@ -2,7 +2,7 @@ import type { Attributes, SpanEvent, TelemetrySpan } from '../../extension/src/o
 
 /** The Lambda function segment id a trace header names as Parent in these tests. */
 export const FUNCTION_SEGMENT_ID = '9a9197af755a6419';
-export const TRACE_ID = '5bef4de7ad49b0e87f6ef6c87fc2e700';
+const TRACE_ID = '5bef4de7ad49b0e87f6ef6c87fc2e700';
 
 /** A decoded span with sensible defaults; tests override what they examine. */
 export function span(

@@ -10,7 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { createTodoApp } from '../../infra/todo-app';
 
 /** A finding as the validation report lists it. */
-export interface ReportedViolation {
+interface ReportedViolation {
   readonly ruleName: string;
   readonly severity?: string;
   readonly violatingConstructs: readonly { readonly constructPath: string }[];
@@ -20,7 +20,7 @@ export interface ReportedViolation {
 }
 
 /** One plugin's part of the validation report. */
-export interface PluginReport {
+interface PluginReport {
   readonly pluginName: string;
   readonly conclusion: string;
   readonly violations: readonly ReportedViolation[];

@@ -35,7 +35,7 @@ export function newTraceHeader(): string {
 }
 
 /** API Gateway's request ids look like `JqFf0jwjIAMEMhA=`: 10 random bytes in base64. */
-export function newRequestId(): string {
+function newRequestId(): string {
   return randomBytes(10).toString('base64');
 }
 

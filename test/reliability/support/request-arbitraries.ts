@@ -59,7 +59,7 @@ const ODD_CHARACTERS = [
 ];
 
 /** Strings rich in characters that break careless code. */
-export const oddString = (maxLength = 40): fc.Arbitrary<string> =>
+const oddString = (maxLength = 40): fc.Arbitrary<string> =>
   fc
     .array(fc.oneof(fc.constantFrom(...ODD_CHARACTERS), fc.string({ unit: 'binary', maxLength: 4 })), {
       maxLength,
@@ -67,7 +67,7 @@ export const oddString = (maxLength = 40): fc.Arbitrary<string> =>
     .map((parts) => parts.join(''));
 
 /** Percent-encodes every byte outside the unreserved set; lone surrogates become CESU-8 bytes, which no decoder accepts. */
-export function percentEncode(text: string): string {
+function percentEncode(text: string): string {
   let encoded = '';
   for (let index = 0; index < text.length; index++) {
     const unit = text.charCodeAt(index);
@@ -172,7 +172,7 @@ export const METHODS = [
 ];
 
 /** Entity tags: real ones, plausible forgeries, weak ones, lists and garbage. */
-export const etagArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
+const etagArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
   fc.oneof(
     fc.constantFrom(...known.etags),
     fc.constantFrom(...known.etags).map((tag) => `W/${tag}`),
@@ -191,7 +191,7 @@ export const etagArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
   );
 
 /** Cursors: real ones (possibly another caller's), altered ones, forged shapes and garbage. */
-export const cursorArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
+const cursorArbitrary = (known: KnownValues): fc.Arbitrary<string> =>
   fc.oneof(
     fc.constantFrom(...known.cursors),
     fc
@@ -323,7 +323,7 @@ const HUGE_BODIES = [
 ];
 
 /** Bodies of every kind. */
-export const bodyArbitrary = (known: KnownValues): fc.Arbitrary<string | undefined> =>
+const bodyArbitrary = (known: KnownValues): fc.Arbitrary<string | undefined> =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constant(undefined) },
     { weight: 4, arbitrary: todoLikeBody(known) },

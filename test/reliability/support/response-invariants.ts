@@ -45,7 +45,7 @@ function stringsOf(value: unknown, into: string[] = []): string[] {
  * Internal text in `texts` that does not come from `echo` (what the client sent).
  * Returns the offending fragments, empty when clean.
  */
-export function internalTextIn(texts: readonly string[], echo: string): string[] {
+function internalTextIn(texts: readonly string[], echo: string): string[] {
   const found: string[] = [];
   for (const text of texts) {
     for (const pattern of INTERNAL_TEXT) {

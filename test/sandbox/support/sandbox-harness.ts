@@ -17,7 +17,7 @@ import type {
 import { eventually } from '../../support/eventually';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
-export const CUSTOM_RUNTIME_DIR = path.join(fixtures, 'custom-runtime');
+const CUSTOM_RUNTIME_DIR = path.join(fixtures, 'custom-runtime');
 export const NODE_FUNCTIONS_DIR = path.join(fixtures, 'functions', 'node');
 export const INIT_ERROR_DIR = path.join(fixtures, 'functions', 'init-error');
 const RECORDER = path.join(fixtures, 'extension', 'recorder.mjs');
@@ -52,7 +52,7 @@ export interface RecordedLine {
 }
 
 /** Everything the observer saw, with the time each platform event arrived. */
-export class RecordingObserver implements SandboxObserver {
+class RecordingObserver implements SandboxObserver {
   readonly logs: LogEntry[] = [];
   readonly events: (PlatformEvent & { environmentId: string; receivedAt: number })[] = [];
   private readonly waiters: (() => void)[] = [];

@@ -29,7 +29,7 @@ interface OtlpTraceRequest {
   resourceSpans: { resource: { attributes: OtlpKeyValue[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
 }
 
-export type PlainValue = string | number | boolean | PlainValue[];
+type PlainValue = string | number | boolean | PlainValue[];
 
 function plain(value: OtlpValue): PlainValue {
   if (value.arrayValue) return value.arrayValue.values.map(plain);
@@ -39,7 +39,7 @@ function plain(value: OtlpValue): PlainValue {
   return value.boolValue ?? '';
 }
 
-export const attributesOf = (list: OtlpKeyValue[]): Record<string, PlainValue> =>
+const attributesOf = (list: OtlpKeyValue[]): Record<string, PlainValue> =>
   Object.fromEntries(list.map(({ key, value }) => [key, plain(value)]));
 
 export interface DecodedSpan {

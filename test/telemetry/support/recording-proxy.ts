@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** An answer in DynamoDB's JSON error protocol. */
-export interface DynamoDBErrorAnswer {
+interface DynamoDBErrorAnswer {
   readonly status: number;
   /** Error type, e.g. `ProvisionedThroughputExceededException`. */
   readonly type: string;
