@@ -2,7 +2,10 @@
  * The variables Lambda gives the runtime and the extensions of an environment, with local values.
  */
 import path from 'node:path';
+import { DEFAULT_RECEIVER_ADDRESS, RECEIVER_ADDRESS_VARIABLE } from '../../contracts/telemetry-receiver';
 import type { FunctionDefinition } from './types';
+
+const RECEIVER_PORT = DEFAULT_RECEIVER_ADDRESS.slice(DEFAULT_RECEIVER_ADDRESS.lastIndexOf(':') + 1);
 
 /** The account id in local ARNs (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT_ID = '123456789012';
@@ -50,7 +53,8 @@ function shared(facts: EnvironmentFacts): {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_SESSION_TOKEN: 'local',
-      TELEMETRY_RECEIVER_ADDRESS: `${address}:4318`,
+      // The receiver's port as the contract defines it, on this environment's own loopback address.
+      [RECEIVER_ADDRESS_VARIABLE]: `${address}:${RECEIVER_PORT}`,
       TELEMETRY_LISTENER_ADDRESS: `${address}:4243`,
       LANG: 'en_US.UTF-8',
     },
