@@ -9,10 +9,10 @@ export interface HostPort {
 }
 
 /** Which backend receives the spans. */
-export type TracesExporterKind = 'xray' | 'otlp' | 'none';
+type TracesExporterKind = 'xray' | 'otlp' | 'none';
 
 /** How the X-Ray exporter delivers segment documents. */
-export type XRayMode = 'api' | 'udp';
+type XRayMode = 'api' | 'udp';
 
 /** AWS credentials as Lambda hands them to every process of the environment. */
 export interface AwsCredentials {
@@ -22,7 +22,7 @@ export interface AwsCredentials {
 }
 
 /** When the extension exports: see `flush-policy.ts`. */
-export type FlushMode = 'invocation' | 'periodic' | 'adaptive';
+type FlushMode = 'invocation' | 'periodic' | 'adaptive';
 
 /** Everything the extension reads from its environment, read once at start. */
 export interface ExtensionConfig {
@@ -89,7 +89,7 @@ export interface ExtensionConfig {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Lambda's extension name, the launcher's file name in `/opt/extensions/`. */
-export const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
+const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
 
 // The sandbox overrides both with per-environment loopback addresses.
 const DEFAULT_LISTENER_ADDRESS = '0.0.0.0:4243';

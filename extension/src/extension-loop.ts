@@ -24,7 +24,7 @@ import type { SpanExporter } from './span-exporter';
 import { subscribeTelemetry, TelemetryListener } from './telemetry-api';
 
 /** The running extension's parts, exposed for the event loop and for tests. */
-export interface ExtensionParts {
+interface ExtensionParts {
   readonly config: ExtensionConfig;
   readonly counters: PipelineCounters;
   readonly receiver: OtlpReceiver;
@@ -88,11 +88,8 @@ export async function runExtension(api: ExtensionsApiClient): Promise<void> {
   }
 }
 
-/** Builds and starts every part; exported so tests can run the pipeline without a process. */
-export async function startExtension(
-  config: ExtensionConfig,
-  api: ExtensionsApiClient,
-): Promise<ExtensionParts> {
+/** Builds and starts every part. */
+async function startExtension(config: ExtensionConfig, api: ExtensionsApiClient): Promise<ExtensionParts> {
   const counters = new PipelineCounters();
   const exporter = createExporter(config);
   const buffer = exporter

@@ -7,32 +7,32 @@ import { pause } from '../../common/deadline';
 import { InvalidRequestError, NotFoundError } from './api-error';
 import { header, parseJson, readBody, sendError } from './http-exchange';
 
-export const TELEMETRY_API_VERSION = '2022-07-01';
+const TELEMETRY_API_VERSION = '2022-07-01';
 
 /** Schema versions Lambda accepts today. */
-export const SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'] as const;
-export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
+const SCHEMA_VERSIONS = ['2022-07-01', '2022-12-13', '2025-01-29'] as const;
+type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
 export type TelemetryType = 'platform' | 'function' | 'extension';
 const TELEMETRY_TYPES: readonly TelemetryType[] = ['platform', 'function', 'extension'];
 
-export interface BufferingConfig {
+interface BufferingConfig {
   readonly maxItems: number;
   readonly maxBytes: number;
   readonly timeoutMs: number;
 }
 
 /** Lambda's documented defaults and ranges for `buffering`. */
-export const BUFFERING_LIMITS = {
+const BUFFERING_LIMITS = {
   maxItems: { default: 10_000, min: 1_000, max: 10_000 },
   maxBytes: { default: 262_144, min: 262_144, max: 1_048_576 },
   timeoutMs: { default: 1_000, min: 25, max: 30_000 },
 } as const;
 
 /** The port of the Lambda APIs themselves; a destination may not use it. */
-export const RESERVED_PORT = 9001;
+const RESERVED_PORT = 9001;
 
-export interface Destination {
+interface Destination {
   readonly protocol: 'HTTP';
   readonly URI: string;
 }
@@ -98,7 +98,7 @@ function bufferingValue(raw: Record<string, unknown>, key: keyof BufferingConfig
 }
 
 /** Validates a subscription body; every violation is a 400 `ValidationError`. */
-export function parseSubscribeRequest(body: Buffer): SubscribeRequest {
+function parseSubscribeRequest(body: Buffer): SubscribeRequest {
   let value: unknown;
   try {
     value = parseJson(body);

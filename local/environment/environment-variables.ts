@@ -10,7 +10,7 @@ const RECEIVER_PORT = DEFAULT_RECEIVER_ADDRESS.slice(DEFAULT_RECEIVER_ADDRESS.la
 /** The account id in local ARNs (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT_ID = '123456789012';
 export const FUNCTION_VERSION = '$LATEST';
-export const NODE_EXECUTION_ENV = 'AWS_Lambda_nodejs24.x';
+const NODE_EXECUTION_ENV = 'AWS_Lambda_nodejs24.x';
 
 /** The per-environment facts the variables are made of. */
 export interface EnvironmentFacts {

@@ -6,7 +6,7 @@ import { ExecutionEnvironment } from './execution-environment';
 import type { FunctionDefinition, InvokeInput, InvokeOutput, SandboxObserver } from './types';
 
 /** Raised by `invoke` once the pool is shutting down. */
-export class PoolClosedError extends Error {
+class PoolClosedError extends Error {
   constructor(name: string) {
     super(`Function ${name} is shutting down`);
     this.name = 'PoolClosedError';

@@ -28,7 +28,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
 
 /** The two throttling errors DynamoDB answers with (the second for provisioned tables). */
-export type ThrottleException = 'ThrottlingException' | 'ProvisionedThroughputExceededException';
+type ThrottleException = 'ThrottlingException' | 'ProvisionedThroughputExceededException';
 
 /** A fault to inject; `times` limits it to that many requests, unlimited when omitted. */
 export type Fault =
@@ -40,7 +40,7 @@ export type Fault =
   | { readonly mode: 'throttle'; readonly exception: ThrottleException; readonly times?: number };
 
 /** Requests the proxy has seen, by what it did with them. */
-export interface FaultProxyCounts {
+interface FaultProxyCounts {
   readonly passed: number;
   readonly reset: number;
   readonly delayed: number;

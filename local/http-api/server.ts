@@ -15,11 +15,11 @@ import { GATEWAY_RESPONSES, type HttpResponse, mapLambdaResult } from './respons
 import { type RouteDefinition, selectRoute } from './routes';
 
 /** API Gateway's request payload limit. */
-export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** Lambda's synchronous invocation payload limit: an event above it never reaches the function. */
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
 /** HTTP API's maximum integration timeout. */
-export const INTEGRATION_TIMEOUT_MS = 30_000;
+const INTEGRATION_TIMEOUT_MS = 30_000;
 
 export interface HttpApiOptions {
   readonly host: string;
