@@ -4,7 +4,8 @@
  */
 import { parseLambdaTraceHeader, toXRayTraceId } from '../../../contracts/lambda-trace-header';
 import { EXTENSION_METRICS } from '../metric-names';
-import { buildEmfDocument, type EmfMetricInput, isAcceptedMetricNumber } from './emf-document';
+import { buildEmfDocument, type EmfMetricInput } from './emf-builder';
+import { isAcceptedMetricNumber } from './emf-document';
 
 /** Where platform metrics are filed. */
 export interface PlatformMetricsContext {

@@ -3,7 +3,8 @@
  * latency, queue depth) as EMF documents, so its health sits on the same dashboards.
  */
 import { EXTENSION_METRICS } from '../metric-names';
-import { buildEmfDocument, EMF_LIMITS, type EmfMetricInput, isAcceptedMetricNumber } from './emf-document';
+import { buildEmfDocument, type EmfMetricInput } from './emf-builder';
+import { EMF_LIMITS, isAcceptedMetricNumber } from './emf-document';
 import type { PlatformMetricsContext } from './platform-metrics';
 
 /**
