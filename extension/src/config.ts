@@ -156,12 +156,17 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
   const otlpEndpoint =
     env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
     (otlpBase ? `${otlpBase}/v1/traces` : 'http://127.0.0.1:4318/v1/traces');
+  const otlpEndpointVariable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+    ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+    : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const receiverAddress = hostPort(env, RECEIVER_ADDRESS_VARIABLE, DEFAULT_RECEIVER_ADDRESS);
+  if (exporter === 'otlp') assertNotOwnReceiver(otlpEndpoint, otlpEndpointVariable, receiverAddress);
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   return {
     runtimeApi,
     extensionName,
-    receiverAddress: hostPort(env, RECEIVER_ADDRESS_VARIABLE, DEFAULT_RECEIVER_ADDRESS),
+    receiverAddress,
     listenerAddress: hostPort(env, 'TELEMETRY_LISTENER_ADDRESS', DEFAULT_LISTENER_ADDRESS),
     region,
     credentials:
@@ -179,12 +184,7 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
         `https://xray.${region}.amazonaws.com`
       ).replace(/\/+$/, ''),
       xrayDaemonAddress: hostPort(env, 'AWS_XRAY_DAEMON_ADDRESS', DEFAULT_XRAY_DAEMON_ADDRESS),
-      otlpEndpoint: url(
-        otlpEndpoint,
-        env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-          ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
-          : 'OTEL_EXPORTER_OTLP_ENDPOINT',
-      ),
+      otlpEndpoint: url(otlpEndpoint, otlpEndpointVariable),
       otlpHeaders: {
         ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_HEADERS'),
         ...otlpHeaders(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'),
@@ -243,6 +243,30 @@ function hostPort(env: Environment, name: string, fallback: string): HostPort {
     throw new ConfigError(`${name}="${value}" is not host:port (for example ${fallback})`);
   }
   return { host, port };
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '0.0.0.0']);
+
+/**
+ * OTLP's default endpoint (`http://localhost:4318`) is where this extension's own receiver
+ * listens: exporting there would feed every span back into the buffer it came from. Refused at
+ * start, with the fix, rather than discovered as a loop.
+ */
+function assertNotOwnReceiver(endpoint: string, name: string, receiver: HostPort): void {
+  let target: URL;
+  try {
+    target = new URL(endpoint);
+  } catch {
+    return; // url() reports a malformed value with its own message.
+  }
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  const host = target.hostname;
+  if (port === receiver.port && (host === receiver.host || LOOPBACK_NAMES.has(host))) {
+    throw new ConfigError(
+      `${name}="${endpoint}" is this extension's own receiver (${RECEIVER_ADDRESS_VARIABLE}); ` +
+        'with TELEMETRY_TRACES_EXPORTER=otlp set it to your collector or backend, for example http://collector:4318',
+    );
+  }
 }
 
 function url(value: string, name: string): string {

@@ -47,6 +47,13 @@ describe('extension config', () => {
       () => readConfig({ ...base, TELEMETRY_TRACES_EXPORTER: 'jaeger' }),
       () => readConfig({ ...base, TELEMETRY_RECEIVER_ADDRESS: 'localhost' }),
       () => readConfig({ ...base, TELEMETRY_BUFFER_MAX_SPANS: '-1' }),
+      () => readConfig({ ...base, TELEMETRY_TRACES_EXPORTER: 'otlp' }),
+      () =>
+        readConfig({
+          ...base,
+          TELEMETRY_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
+        }),
     ];
 
     // Assess
@@ -63,6 +70,10 @@ describe('extension config', () => {
     expect(messages[1]).toContain('TELEMETRY_TRACES_EXPORTER');
     expect(messages[2]).toContain('TELEMETRY_RECEIVER_ADDRESS');
     expect(messages[3]).toContain('TELEMETRY_BUFFER_MAX_SPANS');
+    expect(messages[4]).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT=.*own receiver/);
+    expect(messages[5]).toMatch(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT="http:\/\/localhost:4318\/v1\/traces" is this extension's own receiver/,
+    );
   });
 
   it('flushes adaptively every 10 s with a 100 ms post-runtime budget by default, and names a bad flush mode', () => {
