@@ -9,7 +9,8 @@ const RECEIVER_PORT = DEFAULT_RECEIVER_ADDRESS.slice(DEFAULT_RECEIVER_ADDRESS.la
 
 /** The account id in local ARNs (Lambda's documentation example account). */
 export const LOCAL_ACCOUNT_ID = '123456789012';
-export const FUNCTION_VERSION = '$LATEST';
+/** The version of functions that were never published. */
+const UNPUBLISHED_VERSION = '$LATEST';
 const NODE_EXECUTION_ENV = 'AWS_Lambda_nodejs24.x';
 
 /** The per-environment facts the variables are made of. */
@@ -23,15 +24,20 @@ export interface EnvironmentFacts {
   readonly runtimeDir: string | undefined;
 }
 
+/** The version an environment of `def` runs: a published version's number, or `$LATEST`. */
+export function functionVersion(def: FunctionDefinition): string {
+  return def.version ?? UNPUBLISHED_VERSION;
+}
+
 /** `arn:aws:lambda:<region>:<account>:function:<name>`. */
 export function functionArn(def: FunctionDefinition): string {
   return `arn:aws:lambda:${def.region}:${LOCAL_ACCOUNT_ID}:function:${def.name}`;
 }
 
-/** `YYYY/MM/DD/[$LATEST]<32 hex>`, as Lambda names an environment's log stream. */
-export function logStreamName(now: Date, hex32: string): string {
+/** `YYYY/MM/DD/[<version>]<32 hex>`, as Lambda names an environment's log stream. */
+export function logStreamName(now: Date, hex32: string, version: string = UNPUBLISHED_VERSION): string {
   const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  return `${day}/[${FUNCTION_VERSION}]${hex32}`;
+  return `${day}/[${version}]${hex32}`;
 }
 
 /** Layer-relative search paths, as `/opt/<dir>` is in Lambda. */
@@ -66,7 +72,7 @@ function shared(facts: EnvironmentFacts): {
       AWS_DEFAULT_REGION: def.region,
       AWS_LAMBDA_FUNCTION_NAME: def.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(def.memoryMb),
-      AWS_LAMBDA_FUNCTION_VERSION: FUNCTION_VERSION,
+      AWS_LAMBDA_FUNCTION_VERSION: functionVersion(def),
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_LAMBDA_RUNTIME_API: `${address}:${facts.apiPort}`,
     },

@@ -18,7 +18,7 @@ import {
   type LambdaApiHost,
   startLambdaApiServer,
 } from '../apis/lambda-api-server';
-import { functionArn, logStreamName } from './environment-variables';
+import { functionArn, functionVersion, logStreamName } from './environment-variables';
 import { ExtensionRegistry } from './extension-registry';
 import { EnvironmentExtensionsApi } from './extensions-api-host';
 import { INIT_LIMIT_MS, type InitResult, runInit } from './init-phase';
@@ -70,7 +70,7 @@ export class ExecutionEnvironment {
     private readonly onIdleFault: (env: ExecutionEnvironment) => void = () => {},
   ) {
     this.id = randomBytes(16).toString('hex');
-    this.logStreamName = logStreamName(new Date(), this.id);
+    this.logStreamName = logStreamName(new Date(), this.id, functionVersion(def));
     this.arn = functionArn(def);
     this.extensions = new ExtensionRegistry(() => this.lifecycle.notify());
     this.telemetry = new PlatformTelemetry(this.id, def, observer, () => this.extensions.deliveries());
@@ -82,7 +82,7 @@ export class ExecutionEnvironment {
       },
       onExit: (errorType, message) => this.onProcessExit(errorType, message),
     });
-    this.runtimeApi = new EnvironmentRuntimeApi(this.lifecycle, this.telemetry, this.arn);
+    this.runtimeApi = new EnvironmentRuntimeApi(this.lifecycle, this.telemetry);
     const extensionsApi = new EnvironmentExtensionsApi(
       def,
       this.lifecycle,
@@ -143,7 +143,7 @@ export class ExecutionEnvironment {
     const phaseEnded = this.runInvoke(input, once)
       .catch((error: unknown) => {
         once({
-          requestId: this.lifecycle.invocation?.requestId ?? randomUUID(),
+          requestId: this.lifecycle.invocation?.requestId ?? input.requestId ?? randomUUID(),
           status: 'failure',
           payload: errorPayload('Sandbox.Failure', String(error)),
           errorType: 'Sandbox.Failure',
@@ -187,7 +187,7 @@ export class ExecutionEnvironment {
   private async runInvoke(input: InvokeInput, answer: (output: InvokeOutput) => void): Promise<void> {
     this.thaw();
     this.logTail.clear();
-    const requestId = randomUUID();
+    const requestId = input.requestId ?? randomUUID();
     const trace = invocationTrace(input.traceHeader);
     let started = false;
     if (this.lifecycle.state.kind === 'cold') {
@@ -206,8 +206,12 @@ export class ExecutionEnvironment {
       this.initDurationMs = init.durationMs;
     }
 
-    const invocation = newInvocation(requestId, input, trace, this.def.timeoutSec, (outcome) =>
-      answer(this.output(requestId, outcome)),
+    const invocation = newInvocation(
+      requestId,
+      { ...input, invokedFunctionArn: input.invokedFunctionArn ?? this.arn },
+      trace,
+      this.def.timeoutSec,
+      (outcome) => answer(this.output(requestId, outcome)),
     );
     this.lifecycle.invocation = invocation;
     this.lifecycle.enter({ kind: 'invoking' });
@@ -216,7 +220,7 @@ export class ExecutionEnvironment {
       eventType: 'INVOKE',
       deadlineMs: invocation.deadlineMs,
       requestId,
-      invokedFunctionArn: this.arn,
+      invokedFunctionArn: invocation.invokedFunctionArn,
       tracing: { type: 'X-Amzn-Trace-Id', value: trace.header },
     });
     this.runtimeApi.offer(invocation);

@@ -13,7 +13,7 @@ import {
   type RegisterResponse,
   unknownIdentifier,
 } from '../apis/extensions-api';
-import { FUNCTION_VERSION, LOCAL_ACCOUNT_ID } from './environment-variables';
+import { functionVersion, LOCAL_ACCOUNT_ID } from './environment-variables';
 import type { Extension, ExtensionRegistry } from './extension-registry';
 import { errorPayload } from './invocation';
 import type { Lifecycle } from './lifecycle';
@@ -58,7 +58,7 @@ export class EnvironmentExtensionsApi implements ExtensionsApiHost {
     this.telemetry.extension(name, events);
     const body: RegisterResponse = {
       functionName: this.def.name,
-      functionVersion: FUNCTION_VERSION,
+      functionVersion: functionVersion(this.def),
       handler: this.def.handler,
       ...(acceptAccountId ? { accountId: LOCAL_ACCOUNT_ID } : {}),
     };

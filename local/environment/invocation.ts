@@ -30,6 +30,8 @@ export interface Invocation {
   readonly payload: Buffer;
   readonly trace: InvocationTrace;
   readonly clientContext: string | undefined;
+  /** The ARN the caller invoked (qualified when it was), for the runtime and the extensions. */
+  readonly invokedFunctionArn: string;
   /** The runtime has received it from `next`. */
   delivered: boolean;
   /** Set once: by the runtime's response or error, or by the fault that ended the invoke. */
@@ -55,7 +57,7 @@ export function roundMs(ms: number): number {
 /** A new invocation of `input`, due `timeoutSec` from now. */
 export function newInvocation(
   requestId: string,
-  input: InvokeInput,
+  input: InvokeInput & { readonly invokedFunctionArn: string },
   trace: InvocationTrace,
   timeoutSec: number,
   answer: (outcome: Outcome) => void,
@@ -69,6 +71,7 @@ export function newInvocation(
     payload: input.payload,
     trace,
     clientContext: input.clientContext,
+    invokedFunctionArn: input.invokedFunctionArn,
     delivered: false,
     outcome: undefined,
     runtimeDone: false,

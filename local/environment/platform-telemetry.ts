@@ -6,7 +6,7 @@
  */
 import type { ExtensionEventType } from '../apis/extensions-api';
 import type { TelemetryDelivery, TelemetryEvent, TelemetryType } from '../apis/telemetry-api';
-import { FUNCTION_VERSION } from './environment-variables';
+import { functionVersion } from './environment-variables';
 import { type Invocation, roundMs } from './invocation';
 import type { InitPhase } from './lifecycle';
 import type { InvocationTrace } from './trace-header';
@@ -94,7 +94,7 @@ export class PlatformTelemetry {
       runtimeVersion: RUNTIME_VERSION,
       runtimeVersionArn: `arn:aws:lambda:${this.def.region}::runtime:local-${RUNTIME_VERSION}`,
       functionName: this.def.name,
-      functionVersion: FUNCTION_VERSION,
+      functionVersion: functionVersion(this.def),
     });
   }
 
@@ -131,7 +131,7 @@ export class PlatformTelemetry {
   }
 
   start(requestId: string, trace: InvocationTrace): void {
-    this.emit('platform.start', { requestId, version: FUNCTION_VERSION, tracing: tracing(trace) });
+    this.emit('platform.start', { requestId, version: functionVersion(this.def), tracing: tracing(trace) });
   }
 
   runtimeDone(invocation: Invocation, status: InvokeStatus, errorType: string | undefined): void {

@@ -25,7 +25,6 @@ export class EnvironmentRuntimeApi implements RuntimeApiHost {
   constructor(
     private readonly lifecycle: Lifecycle,
     private readonly telemetry: PlatformTelemetry,
-    private readonly functionArn: string,
   ) {}
 
   /** Hands the invocation to a runtime already waiting in `next`; otherwise its next `next` takes it. */
@@ -58,7 +57,7 @@ export class EnvironmentRuntimeApi implements RuntimeApiHost {
     const toRuntime = (invocation: Invocation): RuntimeInvocation => ({
       requestId: invocation.requestId,
       deadlineMs: invocation.deadlineMs,
-      invokedFunctionArn: this.functionArn,
+      invokedFunctionArn: invocation.invokedFunctionArn,
       traceId: invocation.trace.header,
       ...(invocation.clientContext ? { clientContext: invocation.clientContext } : {}),
       payload: invocation.payload,

@@ -39,6 +39,12 @@ export interface FunctionDefinition {
   idleTimeoutMs: number;
   /** `AWS_REGION` / `AWS_DEFAULT_REGION`, and the region in ARNs. */
   region: string;
+  /**
+   * The version the environments run and report (`AWS_LAMBDA_FUNCTION_VERSION`, `functionVersion`
+   * at registration, `platform.start`'s `version`): a published version's number, or `$LATEST`.
+   * @default '$LATEST'
+   */
+  version?: string;
 }
 
 /** One synchronous (RequestResponse) invocation. */
@@ -54,6 +60,13 @@ export interface InvokeInput {
   traceHeader?: string;
   /** Base64 client context (`Lambda-Runtime-Client-Context`). */
   clientContext?: string;
+  /** The request id, when the front door assigned it (Lambda's front end does); @default a new UUID */
+  requestId?: string;
+  /**
+   * The ARN the caller invoked, qualified as it was (`…:function:todos:live`), as the runtime and
+   * the extensions see it; @default the function's unqualified ARN
+   */
+  invokedFunctionArn?: string;
 }
 
 /** Outcome status, as in `platform.runtimeDone`/`platform.report`. */

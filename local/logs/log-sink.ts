@@ -1,7 +1,8 @@
 /**
  * The CloudWatch Logs stand-in: every execution environment gets a log stream, named as Lambda
- * names it (`YYYY/MM/DD/[$LATEST]<32 hex>`), which is printed with a readable prefix and appended
- * to `<directory>/<function>/<stream>`, one event per line as `<ISO time>\t<message>`. Lambda's
+ * names it (`YYYY/MM/DD/[<version>]<32 hex>`, the version the environment runs), which is
+ * printed with a readable prefix (`[todos:1 0123abcd function]`) and appended to
+ * `<directory>/<function>/<stream>`, one event per line as `<ISO time>\t<message>`. Lambda's
  * own lines are derived from platform events; EMF documents in function and extension output are
  * extracted into the {@link MetricStore}.
  */
@@ -12,6 +13,9 @@ import type { LogEntry, PlatformEvent, SandboxObserver } from '../environment/ty
 import { extractEmfMetrics } from './emf';
 import type { MetricStore } from './metric-store';
 import { platformLogLines } from './platform-lines';
+
+/** The version of an environment nobody said otherwise of. */
+const UNPUBLISHED = '$LATEST';
 
 export interface LogSinkOptions {
   readonly functionName: string;
@@ -26,7 +30,7 @@ export interface LogSinkOptions {
 
 interface Stream {
   readonly name: string;
-  /** Short id shown in the printed prefix. */
+  /** `<function>:<version> <short id>`, the printed prefix. */
   readonly label: string;
   readonly file: string;
   ready: Promise<unknown> | undefined;
@@ -47,12 +51,13 @@ export class LogSink implements SandboxObserver {
   }
 
   /** The stream name of an environment (created on first use). */
-  streamName(environmentId: string): string {
-    return this.stream(environmentId, new Date()).name;
+  streamName(environmentId: string, version: string = UNPUBLISHED): string {
+    return this.stream(environmentId, new Date(), version).name;
   }
 
-  onLog(entry: LogEntry): void {
-    const stream = this.stream(entry.environmentId, entry.time);
+  /** A line of an environment that runs `version`. */
+  onLog(entry: LogEntry, version: string = UNPUBLISHED): void {
+    const stream = this.stream(entry.environmentId, entry.time, version);
     const who = entry.stream === 'extension' ? (entry.source ?? 'extension') : entry.stream;
     this.emit(stream, entry.time, entry.line, who);
     if (entry.stream === 'platform') return;
@@ -64,11 +69,12 @@ export class LogSink implements SandboxObserver {
     }
   }
 
-  onPlatformEvent(environmentId: string, event: PlatformEvent): void {
+  /** A platform event of an environment that runs `version`. */
+  onPlatformEvent(environmentId: string, event: PlatformEvent, version: string = UNPUBLISHED): void {
     const lines = platformLogLines(event, this.options.timeoutSec);
     if (lines.length === 0) return;
     const time = new Date(event.time);
-    const stream = this.stream(environmentId, Number.isNaN(time.getTime()) ? new Date() : time);
+    const stream = this.stream(environmentId, Number.isNaN(time.getTime()) ? new Date() : time, version);
     for (const line of lines) this.emit(stream, time, line, 'platform');
   }
 
@@ -77,7 +83,7 @@ export class LogSink implements SandboxObserver {
     return this.pending;
   }
 
-  private stream(environmentId: string, time: Date): Stream {
+  private stream(environmentId: string, time: Date, version: string): Stream {
     let stream = this.streams.get(environmentId);
     if (!stream) {
       // An environment id that already is 32 hex digits is used as is, matching the stream name
@@ -86,10 +92,10 @@ export class LogSink implements SandboxObserver {
         ? environmentId
         : createHash('sha256').update(environmentId).digest('hex').slice(0, 32);
       const day = time.toISOString().slice(0, 10).replaceAll('-', '/');
-      const name = `${day}/[$LATEST]${hex}`;
+      const name = `${day}/[${version}]${hex}`;
       stream = {
         name,
-        label: hex.slice(0, 8),
+        label: `${this.options.functionName}:${version} ${hex.slice(0, 8)}`,
         file: path.join(this.options.directory, this.options.functionName, name),
         ready: undefined,
       };
@@ -99,7 +105,7 @@ export class LogSink implements SandboxObserver {
   }
 
   private emit(stream: Stream, time: Date, message: string, who: string): void {
-    const prefix = `[${this.options.functionName} ${stream.label} ${who}]`;
+    const prefix = `[${stream.label} ${who}]`;
     this.options.print?.(
       message
         .split('\n')
