@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     memoryMb: config.memoryMb,
     timeoutSec: config.timeoutSec,
     concurrency: config.concurrency,
+    ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
     layers: config.layers,
     environment: config.environment,
     passthrough: config.passthrough,
@@ -80,14 +81,16 @@ async function main(): Promise<void> {
   });
 
   const relative = (dir: string) => path.relative(process.cwd(), dir) || '.';
+  const served = sandbox.versions.alias(sandbox.alias)?.functionVersion;
   console.log(
     [
       `Local sandbox ready: ${sandbox.apiUrl}${config.defaultCode ? '/todos' : ''}`,
       authorizer
         ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? `  (npm run token -- --sub alice${config.stateDir === DEFAULTS.stateDir ? '' : ` --state-dir ${relative(config.stateDir)}`})` : ''}`
         : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
-      `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s)`,
-      `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName} out.json)`,
+      `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s${config.reservedConcurrency === undefined ? '' : `, reserved concurrency ${config.reservedConcurrency}`})`,
+      `  versions       HTTP API -> alias ${sandbox.alias} -> version ${served} (${relative(config.codeDir)} as copied at start; a rebuild reaches only $LATEST)`,
+      `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName}:${sandbox.alias} out.json; no qualifier: $LATEST)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,
       `  X-Ray          udp ${sandbox.xray.daemonAddress}, ${sandbox.xray.endpoint}  (npm run traces)`,
       `  logs, metrics  ${relative(sandbox.paths.logs)}, ${relative(sandbox.paths.metrics)}  (PutLogEvents at ${sandbox.logsEndpoint})`,

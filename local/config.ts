@@ -33,6 +33,11 @@ export const DEFAULTS = {
   idleTimeoutSec: 300,
   region: 'us-east-1',
   tableName: 'todos',
+  /**
+   * The alias the HTTP API integrates. The deployed stack's is infra/todo-service.ts's LIVE_ALIAS;
+   * not imported from there, as that would load the CDK into the sandbox.
+   */
+  alias: 'live',
   stateDir: path.join(PROJECT_ROOT, '.local'),
 } as const;
 
@@ -41,6 +46,8 @@ const LIMITS = {
   memory: [128, 10_240],
   timeout: [1, 900],
   concurrency: [1, 1000],
+  /** 0 throttles every invocation, as Lambda allows; 1,000 is the default account limit. */
+  reservedConcurrency: [0, 1000],
 } as const;
 
 /** Prefixes of the sandbox's own variables that reach the function and its extensions. */
@@ -55,6 +62,8 @@ export interface SandboxConfig {
   readonly memoryMb: number;
   readonly timeoutSec: number;
   readonly concurrency: number;
+  /** `--reserved-concurrency`: Lambda's reserved concurrency; absent: no throttling. */
+  readonly reservedConcurrency?: number;
   /** Layers in order: the project's extension layer, then every `--layer`. */
   readonly layers: readonly string[];
   /** `--env` values. */
@@ -90,7 +99,10 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --xray-port N          X-Ray daemon port, UDP and HTTP (default: 2000)
   --memory MB            memory size, 128-10240 (default: 128)
   --timeout S            function timeout in seconds, 1-900 (default: 3)
-  --concurrency N        maximum execution environments (default: 10)
+  --concurrency N        maximum execution environments of each version (default: 10)
+  --reserved-concurrency N
+                         throttle invocations beyond N in flight, all versions together, as
+                         Lambda's reserved concurrency (default: none, nothing is throttled)
   --env K=V              function variable, repeatable
   --layer DIR            extra layer directory, repeatable (dist/layer is always included)
   --no-freeze            do not freeze environments between invokes
@@ -191,6 +203,7 @@ export function readSandboxConfig(
     memory: { type: 'string' },
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
+    'reserved-concurrency': { type: 'string' },
     env: { type: 'string', multiple: true },
     layer: { type: 'string', multiple: true },
     'no-freeze': { type: 'boolean' },
@@ -261,6 +274,16 @@ export function readSandboxConfig(
     memoryMb: integer('--memory', values.memory, DEFAULTS.memoryMb, LIMITS.memory),
     timeoutSec: integer('--timeout', values.timeout, DEFAULTS.timeoutSec, LIMITS.timeout),
     concurrency: integer('--concurrency', values.concurrency, DEFAULTS.concurrency, LIMITS.concurrency),
+    ...(values['reserved-concurrency'] === undefined
+      ? {}
+      : {
+          reservedConcurrency: integer(
+            '--reserved-concurrency',
+            values['reserved-concurrency'],
+            0,
+            LIMITS.reservedConcurrency,
+          ),
+        }),
     layers,
     environment,
     passthrough,

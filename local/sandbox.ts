@@ -10,15 +10,19 @@ import { ROUTES } from '../functions/todos/routes';
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from './auth/jwt-authorizer';
 import { DEFAULTS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
+import { functionVersion } from './environment/environment-variables';
 import { FunctionPool } from './environment/function-pool';
 import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } from './environment/types';
 import { startHttpApi } from './http-api/server';
 import { startInvokeApi } from './invoke-api';
+import { LambdaMetrics } from './logs/lambda-metrics';
 import { LogSink } from './logs/log-sink';
 import { startLogsEndpoint } from './logs/logs-endpoint';
 import { MetricStore } from './logs/metric-store';
 import { StartupError } from './sandbox-errors';
 import { type FunctionRunner, TracedFunction } from './traced-function';
+import { type FunctionVersions, VersionRegistry } from './versions/function-versions';
+import { VersionedFunction } from './versions/versioned-function';
 import { startXRayHttpEndpoint } from './xray/http-endpoint';
 import { LambdaSegmentWriter } from './xray/lambda-segments';
 import { TraceStore } from './xray/trace-store';
@@ -35,8 +39,16 @@ export interface SandboxOptions {
   readonly memoryMb?: number;
   /** @default 3 */
   readonly timeoutSec?: number;
-  /** @default 10 */
+  /** Maximum execution environments of each version; invokes beyond it queue. @default 10 */
   readonly concurrency?: number;
+  /**
+   * Lambda's reserved concurrency: in-flight invocations of all versions together above it are
+   * throttled (429 `TooManyRequestsException` at the Invoke API, API Gateway's 500 at the HTTP
+   * API, a `Throttles` data point). @default none: nothing is throttled
+   */
+  readonly reservedConcurrency?: number;
+  /** The alias the HTTP API integrates; it starts on version 1, published from the code at start. @default 'live' */
+  readonly alias?: string;
   /** Layer directories; @default [dist/layer] */
   readonly layers?: readonly string[];
   /** The function's configured variables (`--env`); they win over everything else. */
@@ -86,7 +98,12 @@ export interface Sandbox {
   readonly dynamodbEndpoint: string;
   /** `AWS_ENDPOINT_URL_LOGS`: the CloudWatch Logs API stand-in (PutLogEvents). */
   readonly logsEndpoint: string;
+  /** The function as configured: `$LATEST`. */
   readonly definition: FunctionDefinition;
+  /** Published versions and aliases; version 1 and the alias exist from the start. */
+  readonly versions: FunctionVersions;
+  /** The alias the HTTP API integrates. */
+  readonly alias: string;
   /** Directories of the stored logs, metrics and traces. */
   readonly paths: { readonly logs: string; readonly metrics: string; readonly xray: string };
   readonly metrics: MetricStore;
@@ -208,31 +225,52 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       region,
     };
 
+    const lambdaMetrics = new LambdaMetrics({
+      functionName,
+      store: metrics,
+      ...(options.reservedConcurrency !== undefined
+        ? { reservedConcurrency: options.reservedConcurrency }
+        : {}),
+    });
     // Each consumer is guarded on its own: a failing log write must not cost a trace, nor the reverse.
-    const observer: SandboxObserver = {
+    const guarded = (consume: () => void) => {
+      try {
+        consume();
+      } catch {
+        // Telemetry never breaks the work it observes.
+      }
+    };
+    /** The observer of one version's environments: their streams are named for the version. */
+    const observerFor = (version: string): SandboxObserver => ({
       onLog(entry: LogEntry) {
-        try {
-          logs.onLog(entry);
-        } catch {
-          // Telemetry never breaks the work it observes.
-        }
+        guarded(() => logs.onLog(entry, version));
       },
       onPlatformEvent(environmentId: string, event: PlatformEvent) {
-        try {
-          logs.onPlatformEvent(environmentId, event);
-        } catch {
-          // As above.
-        }
-        try {
-          segments.onPlatformEvent(environmentId, event);
-        } catch {
-          // As above.
-        }
+        guarded(() => logs.onPlatformEvent(environmentId, event, version));
+        guarded(() => segments.onPlatformEvent(environmentId, event));
+        guarded(() => lambdaMetrics.onPlatformEvent(event, logs.streamName(environmentId, version)));
       },
-    };
-    const runner = (options.createRunner ?? ((def, obs) => new FunctionPool(def, obs)))(definition, observer);
-    cleanups.push(() => runner.shutdown());
-    const fn = new TracedFunction(definition, runner, segments);
+    });
+    const createRunner = options.createRunner ?? ((def, obs) => new FunctionPool(def, obs));
+    const versions = new VersionRegistry(definition, path.join(stateDir, 'versions'));
+    const fn = new VersionedFunction({
+      versions,
+      metrics: lambdaMetrics,
+      ...(options.reservedConcurrency !== undefined
+        ? { reservedConcurrency: options.reservedConcurrency }
+        : {}),
+      createFunction: (def) =>
+        new TracedFunction(def, createRunner(def, observerFor(functionVersion(def))), segments),
+    });
+    cleanups.push(() => fn.shutdown());
+    // As the deployed stack: the front door integrates the alias, on a version published from the code.
+    const alias = options.alias ?? DEFAULTS.alias;
+    const first = await versions.publish().catch((error: unknown) => {
+      throw new StartupError(`version 1 could not be published: ${(error as Error).message}`, {
+        cause: error,
+      });
+    });
+    versions.updateAlias(alias, { functionVersion: first });
 
     const port = options.port ?? 0;
     const httpApi = await listening('HTTP API', port, () =>
@@ -241,6 +279,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         port,
         routes: ROUTES,
         function: fn,
+        qualifier: alias,
         ...(options.authorizer ? { authorizer: createJwtAuthorizer(options.authorizer) } : {}),
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
       }),
@@ -257,7 +296,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       closing ??= (async () => {
         // Front doors first (no new invokes), then the environments, then the stores they feed.
         await Promise.all([httpApi.close(), invokeApi.close()]);
-        await runner.shutdown().catch(() => undefined);
+        await fn.shutdown().catch(() => undefined);
         segments.close();
         await Promise.all([logs.flush(), metrics.flush(), traces.flush()]);
         await runCleanups();
@@ -272,6 +311,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodbEndpoint,
       logsEndpoint: logsApi.url,
       definition,
+      versions,
+      alias,
       paths,
       metrics,
       traces,

@@ -19,29 +19,36 @@ export interface InvokeRequest {
   readonly traceHeader?: string;
   /** Base64 client context. */
   readonly clientContext?: string;
+  /** A version number, `$LATEST` or an alias; none: the unqualified function (`$LATEST`). */
+  readonly qualifier?: string;
 }
 
-/** A named function the front doors can invoke. */
+/** What the caller gets: the environment's output and the version that ran it. */
+export interface InvokeResult extends InvokeOutput {
+  /** `X-Amz-Executed-Version`: a version number or `$LATEST`. */
+  readonly executedVersion: string;
+}
+
+/** A named function the front doors can invoke, by any qualifier. */
 export interface FunctionInvoker {
-  readonly definition: FunctionDefinition;
-  invoke(request: InvokeRequest): Promise<InvokeOutput>;
+  /** True when `qualifier` names `$LATEST`, a published version or an alias of the function. */
+  has(qualifier: string): boolean;
+  invoke(request: InvokeRequest): Promise<InvokeResult>;
 }
 
-/** A runner plus the Lambda service's tracing. */
-export class TracedFunction implements FunctionInvoker {
+/** A runner plus the Lambda service's tracing: one version of a function. */
+export class TracedFunction {
   constructor(
     readonly definition: FunctionDefinition,
-    private readonly runner: FunctionRunner,
+    readonly runner: FunctionRunner,
     private readonly segments: LambdaSegmentWriter,
   ) {}
 
-  async invoke(request: InvokeRequest): Promise<InvokeOutput> {
+  async invoke(
+    request: Omit<InvokeInput, 'traceHeader'> & { readonly traceHeader?: string },
+  ): Promise<InvokeOutput> {
     const invocation = this.segments.begin(request.traceHeader);
-    const output = await this.runner.invoke({
-      payload: request.payload,
-      traceHeader: invocation.traceHeader,
-      ...(request.clientContext ? { clientContext: request.clientContext } : {}),
-    });
+    const output = await this.runner.invoke({ ...request, traceHeader: invocation.traceHeader });
     try {
       this.segments.complete(invocation, output);
     } catch {

@@ -32,6 +32,8 @@ export const GATEWAY_RESPONSES = {
   },
   tooLarge: () => json(413, 'Request Entity Too Large'),
   internalError: () => json(502, 'Internal Server Error'),
+  /** Lambda refused the invocation (429 TooManyRequestsException): proxy integrations answer 500. */
+  throttled: () => json(500, 'Internal Server Error'),
   timeout: () => json(504, 'Endpoint request timed out'),
 } as const;
 

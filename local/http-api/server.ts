@@ -8,6 +8,7 @@ import { settledWithin } from '../../common/deadline';
 import type { JwtAuthorizer, JwtAuthorizerContext } from '../auth/jwt-authorizer';
 import { listen } from '../http-listen';
 import type { FunctionInvoker } from '../traced-function';
+import { ThrottledError } from '../versions/versioned-function';
 import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
 import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
 import { buildHttpApiEvent } from './event';
@@ -27,6 +28,8 @@ export interface HttpApiOptions {
   readonly port: number;
   readonly routes: readonly RouteDefinition[];
   readonly function: FunctionInvoker;
+  /** The alias (or version) the integration names, as the integration URI's qualified ARN does; @default none */
+  readonly qualifier?: string;
   /** @default INTEGRATION_TIMEOUT_MS */
   readonly integrationTimeoutMs?: number;
   /** @default a random 10-character id, fixed for the server's life */
@@ -133,7 +136,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       send(response, GATEWAY_RESPONSES.tooLarge(), requestId);
       return;
     }
-    const invoke = options.function.invoke({ payload, traceHeader });
+    const invoke = options.function.invoke({
+      payload,
+      traceHeader,
+      ...(options.qualifier ? { qualifier: options.qualifier } : {}),
+    });
     // The function may still fail after a 504 was sent; that rejection is already answered.
     invoke.catch(() => undefined);
     const outcome = await withinIntegrationTimeout(invoke, integrationTimeoutMs);
@@ -141,10 +148,15 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   }
 
   const server: Server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      // An invoke the pool could not run at all (shutting down, spawn failure) is, to the
-      // client, what API Gateway answers when the integration fails.
-      send(response, GATEWAY_RESPONSES.internalError(), newRequestId());
+    handle(request, response).catch((error: unknown) => {
+      // A throttled function is a 500 from API Gateway (Lambda's 429 is not passed on); an invoke
+      // the pool could not run at all (shutting down, spawn failure) is, to the client, what API
+      // Gateway answers when the integration fails.
+      send(
+        response,
+        error instanceof ThrottledError ? GATEWAY_RESPONSES.throttled() : GATEWAY_RESPONSES.internalError(),
+        newRequestId(),
+      );
     });
   });
   return listen(server, options.port, options.host);

@@ -1,0 +1,191 @@
+/**
+ * The `AWS/Lambda` metrics CloudWatch gets from the Lambda service, recorded from the same
+ * platform records the observer sees, into the {@link MetricStore} beside the EMF metrics:
+ * `Invocations`, `Errors`, `Throttles`, `Duration` and `ConcurrentExecutions`, with Lambda's
+ * dimension sets: `FunctionName`; `FunctionName`+`Resource` (`todos`, `todos:live`, `todos:2`);
+ * and, for invocations through an alias, `FunctionName`+`Resource`+`ExecutedVersion`.
+ *
+ * It also keeps the function's concurrency: an invocation counts from the moment it is admitted
+ * until its invoke phase ends (`platform.report`: the runtime and every extension are done), as
+ * Lambda counts a busy environment; with a reserved concurrency, one more is throttled.
+ */
+import type { InvokeOutput, PlatformEvent } from '../environment/types';
+import type { MetricStore, StoredMetric } from './metric-store';
+
+const NAMESPACE = 'AWS/Lambda';
+/** Lambda's metrics are standard resolution. */
+const STORAGE_RESOLUTION = 60;
+
+/** An invocation as the front door routed it. */
+export interface RoutedInvocation {
+  readonly requestId: string;
+  /** `todos` (unqualified), `todos:live` (alias), `todos:2` (version). */
+  readonly resource: string;
+  /** The version that runs it. */
+  readonly executedVersion: string;
+  /** True when the caller named an alias: only then does Lambda add `ExecutedVersion`. */
+  readonly viaAlias: boolean;
+}
+
+interface InFlight extends RoutedInvocation {
+  /** Epoch ms of admission: the time of the invocation's data points. */
+  readonly admittedAt: number;
+  /** `platform.runtimeDone`'s duration: the function code's time, Lambda's `Duration`. */
+  runtimeMs?: number;
+}
+
+export interface LambdaMetricsOptions {
+  readonly functionName: string;
+  readonly store: MetricStore;
+  /** Lambda's reserved concurrency: invocations beyond it are throttled; absent: no limit. */
+  readonly reservedConcurrency?: number;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Records the `AWS/Lambda` metrics of one function and keeps its concurrency. */
+export class LambdaMetrics {
+  private readonly inFlight = new Map<string, InFlight>();
+
+  constructor(private readonly options: LambdaMetricsOptions) {}
+
+  /** The function's log group: every datum names it, with the stream of the environment that ran it. */
+  private get logGroup(): string {
+    return `/aws/lambda/${this.options.functionName}`;
+  }
+
+  /**
+   * Admits an invocation (counting it in `ConcurrentExecutions`), or records a `Throttles` data
+   * point and returns false when the reserved concurrency is used up.
+   */
+  admit(invocation: RoutedInvocation): boolean {
+    const now = Date.now();
+    const limit = this.options.reservedConcurrency;
+    if (limit !== undefined && this.inFlight.size >= limit) {
+      this.record(invocation, now, '', [['Throttles', 'Count', 1]]);
+      return false;
+    }
+    this.inFlight.set(invocation.requestId, { ...invocation, admittedAt: now });
+    let sameResource = 0;
+    let sameVersion = 0;
+    for (const other of this.inFlight.values()) {
+      if (other.resource !== invocation.resource) continue;
+      sameResource += 1;
+      if (other.executedVersion === invocation.executedVersion) sameVersion += 1;
+    }
+    // Each dimension set counts what runs under it, as Lambda's per-resource figures do.
+    this.add(
+      this.dimensionSets(invocation).map((dimensions, index) =>
+        this.datum(
+          now,
+          'ConcurrentExecutions',
+          'Count',
+          [this.inFlight.size, sameResource, sameVersion][index] ?? 0,
+          dimensions,
+          '',
+        ),
+      ),
+    );
+    return true;
+  }
+
+  /** The sandbox observer's platform events: `runtimeDone` gives `Duration`, `report` ends the invocation. */
+  onPlatformEvent(event: PlatformEvent, logStream: string): void {
+    if (event.type !== 'platform.runtimeDone' && event.type !== 'platform.report') return;
+    const record = isRecord(event.record) ? event.record : {};
+    const requestId = typeof record.requestId === 'string' ? record.requestId : undefined;
+    const invocation = requestId === undefined ? undefined : this.inFlight.get(requestId);
+    if (!invocation) return;
+    const metrics = isRecord(record.metrics) ? record.metrics : {};
+    const durationMs = typeof metrics.durationMs === 'number' ? metrics.durationMs : undefined;
+    if (event.type === 'platform.runtimeDone') {
+      invocation.runtimeMs = durationMs;
+      return;
+    }
+    this.finish(invocation, record.status !== 'success', invocation.runtimeMs ?? durationMs, logStream);
+  }
+
+  /**
+   * The caller's answer. An invocation the environment could not run at all ends without a
+   * `platform.report` (`Sandbox.Failure`): it is counted here, so neither its error nor its
+   * concurrency slot is lost.
+   */
+  answered(output: InvokeOutput): void {
+    const invocation = this.inFlight.get(output.requestId);
+    if (invocation && output.errorType === 'Sandbox.Failure') this.finish(invocation, true, undefined, '');
+  }
+
+  /** An invocation that never reached an environment (the sandbox is closing): no data point. */
+  abandon(requestId: string): void {
+    this.inFlight.delete(requestId);
+  }
+
+  private finish(
+    invocation: InFlight,
+    failed: boolean,
+    durationMs: number | undefined,
+    logStream: string,
+  ): void {
+    if (!this.inFlight.delete(invocation.requestId)) return;
+    this.record(invocation, invocation.admittedAt, logStream, [
+      ['Invocations', 'Count', 1],
+      // A data point of 0 for every success, as Lambda sends, so Average is the error rate.
+      ['Errors', 'Count', failed ? 1 : 0],
+      ...(durationMs === undefined ? [] : [['Duration', 'Milliseconds', durationMs] as const]),
+    ]);
+  }
+
+  private dimensionSets(invocation: RoutedInvocation): Record<string, string>[] {
+    const FunctionName = this.options.functionName;
+    const sets: Record<string, string>[] = [
+      { FunctionName },
+      { FunctionName, Resource: invocation.resource },
+    ];
+    if (invocation.viaAlias) {
+      sets.push({ FunctionName, Resource: invocation.resource, ExecutedVersion: invocation.executedVersion });
+    }
+    return sets;
+  }
+
+  private record(
+    invocation: RoutedInvocation,
+    timestamp: number,
+    logStream: string,
+    metrics: readonly (readonly [string, string, number])[],
+  ): void {
+    const sets = this.dimensionSets(invocation);
+    this.add(
+      metrics.flatMap(([name, unit, value]) =>
+        sets.map((dimensions) => this.datum(timestamp, name, unit, value, dimensions, logStream)),
+      ),
+    );
+  }
+
+  private datum(
+    timestamp: number,
+    metricName: string,
+    unit: string,
+    value: number,
+    dimensions: Record<string, string>,
+    logStream: string,
+  ): StoredMetric {
+    return {
+      timestamp,
+      namespace: NAMESPACE,
+      metricName,
+      dimensions,
+      unit,
+      storageResolution: STORAGE_RESOLUTION,
+      values: [value],
+      counts: [1],
+      logGroup: this.logGroup,
+      logStream,
+    };
+  }
+
+  private add(metrics: StoredMetric[]): void {
+    // A failed write is the store's to count; the invocation it describes goes on.
+    this.options.store.add(metrics).catch(() => undefined);
+  }
+}
