@@ -20,10 +20,10 @@ const DEPLOYMENT_ID = /^d-[A-Z0-9]{9}$/;
 /** What a hook may report. */
 export type HookStatus = 'Succeeded' | 'Failed';
 /** The lifecycle events a Lambda deployment runs hooks for. */
-export type LifecycleEventName = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
+type LifecycleEventName = 'BeforeAllowTraffic' | 'AfterAllowTraffic';
 
 /** One run of a hook: the ids CodeDeploy hands the hook function, and the status it reports. */
-export interface HookExecution {
+interface HookExecution {
   readonly deploymentId: string;
   readonly lifecycleEventHookExecutionId: string;
   /** Settles with the status the hook reports through the endpoint. */
