@@ -18,7 +18,7 @@ export type ComparisonOperator =
 export type TreatMissingData = 'missing' | 'notBreaching' | 'breaching' | 'ignore';
 
 /** A metric's identity: CloudWatch matches the namespace, the name and the exact dimension set. */
-export interface MetricIdentity {
+interface MetricIdentity {
   readonly namespace: string;
   readonly metricName: string;
   /** Dimension name → value. */

@@ -59,7 +59,7 @@ export interface EvaluationOptions extends TimeScale {
 }
 
 /** One period's value in the evaluation range. */
-export interface AlarmDatapoint {
+interface AlarmDatapoint {
   /** Start of the period, CloudWatch time (epoch ms). */
   readonly timestamp: number;
   /** The value, `undefined` when the period has no datapoint. */

@@ -13,7 +13,7 @@
  */
 
 /** The data of one period: stored datapoints' values with their counts. */
-export interface WeightedValues {
+interface WeightedValues {
   readonly values: readonly number[];
   readonly counts: readonly number[];
 }

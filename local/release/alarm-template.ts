@@ -185,18 +185,25 @@ export function readRollbackAlarms(
   if (configuration === undefined || configuration.Enabled === false || configuration.Enabled === 'false')
     return [];
 
-  const alarms = readAlarms(template, resolver);
+  // Only the listed alarms are read: the others may reference resources the caller cannot resolve.
+  const alarmIds = Object.keys(resources).filter((id) => resources[id]?.Type === ALARM_TYPE);
+  const read = (id: string): AlarmDefinition => readAlarm(id, resources[id]?.Properties ?? {}, resolver);
   return (configuration.Alarms ?? []).map(({ Name: name }, index) => {
     const ref = (name as { Ref?: unknown } | null)?.Ref;
-    if (typeof ref === 'string' && resources[ref]?.Type === ALARM_TYPE) {
-      return alarms.find((alarm) => alarm.logicalId === ref) as AlarmDefinition;
-    }
+    if (typeof ref === 'string' && alarmIds.includes(ref)) return read(ref);
     const where = `deployment group ${groupId} AlarmConfiguration.Alarms[${index}]`;
-    const resolved = resolveTemplateValue(name, resolver, where);
-    const found = alarms.find((alarm) => alarm.alarmName === resolved);
+    const wanted = resolveTemplateValue(name, resolver, where);
+    const found = alarmIds.find((id) => {
+      const alarmName = resources[id]?.Properties?.AlarmName;
+      return (
+        (alarmName === undefined
+          ? id
+          : resolveTemplateValue(alarmName, resolver, `alarm ${id} AlarmName`)) === wanted
+      );
+    });
     if (found === undefined)
-      throw new TemplateValueError(`${where}: no alarm named ${String(resolved)} in the template`);
-    return found;
+      throw new TemplateValueError(`${where}: no alarm named ${String(wanted)} in the template`);
+    return read(found);
   });
 }
 

@@ -5,7 +5,7 @@
  */
 
 /** A reference to a resource (or a pseudo parameter such as `AWS::Region`) in the template. */
-export interface TemplateReference {
+interface TemplateReference {
   readonly logicalId: string;
   /** The `Fn::GetAtt` attribute; absent for a `Ref`. */
   readonly attribute?: string;
