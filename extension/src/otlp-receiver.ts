@@ -1,6 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RECEIVER_CONTENT_TYPES, RECEIVER_PATHS } from '../../contracts/telemetry-receiver';
+import {
+  MAX_BATCH_ID_LENGTH,
+  RECEIVER_CONTENT_TYPES,
+  RECEIVER_HEADERS,
+  RECEIVER_PATHS,
+} from '../../contracts/telemetry-receiver';
 import type { HostPort } from './config';
 import { BadPayloadError } from './errors';
 import { encodeExportResponse } from './otlp/export-response';
@@ -8,6 +13,7 @@ import { decodeJsonTraces } from './otlp/json-traces';
 import { decodeProtobufTraces } from './otlp/protobuf-traces';
 import type { TelemetrySpan } from './otlp/span';
 import type { PipelineCounters } from './pipeline-counters';
+import { RecentBatches, type RecordedAnswer } from './recent-batches';
 
 /** Where decoded spans go; returns how many it refused (already counted). */
 export interface SpanSink {
@@ -27,6 +33,8 @@ export interface OtlpReceiverOptions {
   /** Absent until the metrics intake is wired; `/emf` then answers 503. */
   readonly emf?: EmfSink;
   readonly counters: PipelineCounters;
+  /** Batch ids remembered for repeats. @default a {@link RecentBatches} of its default capacity */
+  readonly recentBatches?: RecentBatches;
 }
 
 /**
@@ -34,14 +42,21 @@ export interface OtlpReceiverOptions {
  * not) and `POST /emf` (newline-delimited EMF JSON). It answers as soon as the body is decoded and
  * handed over (decoding is synchronous and bounded by `maxBodyBytes`), so it never makes the
  * sender wait on an export.
+ *
+ * A request carrying a batch id (`Idempotency-Key`) that was already taken is answered with the
+ * first answer and taken no further. Looking the id up and handing the telemetry over happen in
+ * one synchronous step after the body is read, so of two attempts of one batch in flight at the
+ * same time exactly one is taken; an attempt whose body never fully arrived takes nothing.
  */
 export class OtlpReceiver {
   private readonly server: Server;
   private active = 0;
   private readonly idleWaiters = new Set<() => void>();
   private readonly receiveListeners = new Set<(spans: readonly TelemetrySpan[]) => void>();
+  private readonly recent: RecentBatches;
 
   constructor(private readonly options: OtlpReceiverOptions) {
+    this.recent = options.recentBatches ?? new RecentBatches();
     this.server = createServer((req, res) => this.handle(req, res));
     // Handlers keep their connection open across invocations; the freeze between them is not idleness.
     this.server.keepAliveTimeout = 60_000;
@@ -103,14 +118,30 @@ export class OtlpReceiver {
       problem(res, 405, 'Method Not Allowed', `${path} accepts POST only`);
       return;
     }
+    const batchId = batchIdOf(req);
+    if (batchId instanceof BadPayloadError) {
+      req.resume();
+      fail(res, batchId);
+      return;
+    }
     this.readBody(req).then(
-      (body) =>
-        path === RECEIVER_PATHS.traces ? this.acceptTraces(req, res, body) : this.acceptEmf(res, body),
+      (body) => {
+        const repeated = batchId === undefined ? undefined : this.recent.answerOf(batchId);
+        if (repeated) {
+          this.options.counters.batchesRepeated++;
+          send(res, repeated);
+          return;
+        }
+        const answer =
+          path === RECEIVER_PATHS.traces ? this.acceptTraces(req, res, body) : this.acceptEmf(res, body);
+        if (answer && batchId !== undefined) this.recent.remember(batchId, answer);
+      },
       (error: unknown) => fail(res, error),
     );
   }
 
-  private acceptTraces(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  /** Takes the spans and answers; returns the answer when they were taken (a problem answer is not). */
+  private acceptTraces(req: IncomingMessage, res: ServerResponse, body: Buffer): RecordedAnswer | undefined {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const encoding =
       type === RECEIVER_CONTENT_TYPES.otlpJson
@@ -125,7 +156,7 @@ export class OtlpReceiver {
         'Unsupported Media Type',
         `send ${RECEIVER_CONTENT_TYPES.otlpProtobuf} or ${RECEIVER_CONTENT_TYPES.otlpJson}`,
       );
-      return;
+      return undefined;
     }
     let decoded: ReturnType<typeof decodeJsonTraces>;
     try {
@@ -135,26 +166,28 @@ export class OtlpReceiver {
         res,
         error instanceof BadPayloadError ? error : new BadPayloadError(`malformed OTLP ${encoding} body`),
       );
-      return;
+      return undefined;
     }
     this.options.counters.spansReceived += decoded.invalid;
     this.options.counters.dropSpans('invalid', decoded.invalid);
     const refused = this.options.spans.add(decoded.spans);
     const rejected = decoded.invalid + refused;
     const message = refused > 0 ? 'span buffer full' : rejected > 0 ? 'spans with invalid ids' : '';
-    const payload = encodeExportResponse(encoding, rejected, message);
-    res.writeHead(200, {
-      'content-type':
+    const answer: RecordedAnswer = {
+      status: 200,
+      contentType:
         encoding === 'json' ? RECEIVER_CONTENT_TYPES.otlpJson : RECEIVER_CONTENT_TYPES.otlpProtobuf,
-      'content-length': payload.length,
-    });
-    res.end(payload);
+      body: Buffer.from(encodeExportResponse(encoding, rejected, message)),
+    };
+    send(res, answer);
     if (decoded.spans.length > refused) {
       for (const listener of this.receiveListeners) listener(decoded.spans);
     }
+    return answer;
   }
 
-  private acceptEmf(res: ServerResponse, body: Buffer): void {
+  /** Takes the EMF documents and answers; returns the answer when the intake took them. */
+  private acceptEmf(res: ServerResponse, body: Buffer): RecordedAnswer | undefined {
     const sink = this.options.emf;
     if (!sink) {
       problem(
@@ -163,7 +196,7 @@ export class OtlpReceiver {
         'Service Unavailable',
         'the metrics intake is not running; write EMF to stdout instead',
       );
-      return;
+      return undefined;
     }
     let accepted = 0;
     let rejected = 0;
@@ -173,9 +206,13 @@ export class OtlpReceiver {
       if (sink.add(trimmed)) accepted++;
       else rejected++;
     }
-    const payload = Buffer.from(JSON.stringify({ accepted, rejected }));
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': payload.length });
-    res.end(payload);
+    const answer: RecordedAnswer = {
+      status: 200,
+      contentType: 'application/json',
+      body: Buffer.from(JSON.stringify({ accepted, rejected })),
+    };
+    send(res, answer);
+    return answer;
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {
@@ -212,6 +249,23 @@ export class OtlpReceiver {
       });
     });
   }
+}
+
+/** The request's batch id; a `BadPayloadError` when it is too long to remember. */
+function batchIdOf(req: IncomingMessage): string | BadPayloadError | undefined {
+  const raw = req.headers[RECEIVER_HEADERS.batchId];
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  // The draft writes the key as a structured-field string ("…"); a bare token is taken as is.
+  const id = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  if (id.length > MAX_BATCH_ID_LENGTH) {
+    return new BadPayloadError(`${RECEIVER_HEADERS.batchId} exceeds ${MAX_BATCH_ID_LENGTH} characters`);
+  }
+  return id;
+}
+
+function send(res: ServerResponse, answer: RecordedAnswer): void {
+  res.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': answer.body.length });
+  res.end(answer.body);
 }
 
 function fail(res: ServerResponse, error: unknown): void {

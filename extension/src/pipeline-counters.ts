@@ -51,6 +51,8 @@ export class PipelineCounters {
   readonly metricDocumentsDropped: Record<DropReason, number> = zeroes();
   exportRequests = 0;
   exportFailures = 0;
+  /** Requests the receiver answered as repeats of a batch it had already taken (taken once). */
+  batchesRepeated = 0;
   queueDepth = 0;
   queueBytes = 0;
   private latencies: number[] = [];

@@ -11,6 +11,7 @@ const NOTHING_SENT: typeof EmptyCounters = Object.freeze({
   spansDropped: 0,
   emfSent: 0,
   emfToStdout: 0,
+  emfUnconfirmed: 0,
   sendFailures: 0,
 });
 

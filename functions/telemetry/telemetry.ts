@@ -40,7 +40,7 @@ export interface InstrumentHandlerOptions<TEvent extends APIGatewayProxyEventV2 
    * @default the event's `routeKey` (`GET /todos/{id}`; `$default` for unmatched paths)
    */
   readonly route?: (event: TEvent) => string;
-  /** Payload-size metrics; none when omitted. */
+  /** Payload-size and request-outcome metrics; none when omitted. */
   readonly metrics?: PayloadMetricsOptions;
 }
 
@@ -77,6 +77,7 @@ export const EMPTY_COUNTERS: Readonly<DeliveryCounters> = Object.freeze({
   spansDropped: 0,
   emfSent: 0,
   emfToStdout: 0,
+  emfUnconfirmed: 0,
   sendFailures: 0,
 });
 
@@ -209,7 +210,7 @@ export class Telemetry implements HandlerTelemetry {
     if (this.#ready || this.#failed) return this.#ready;
     try {
       const config = this.options.config ?? readTelemetryConfig();
-      const receiver = new ReceiverClient(config.receiverAddress, this.options.stdout);
+      const receiver = new ReceiverClient(config.receiverAddress, { stdout: this.options.stdout });
       const tracing = createTracing(config, (count) => {
         receiver.counters.spansDropped += count;
       });

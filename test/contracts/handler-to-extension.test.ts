@@ -33,7 +33,7 @@ async function startExtensionReceiver() {
     counters: new PipelineCounters(),
   });
   const { port } = await receiver.listen();
-  return { client: new ReceiverClient(`127.0.0.1:${port}`, () => undefined), spans, emf };
+  return { client: new ReceiverClient(`127.0.0.1:${port}`, { stdout: () => undefined }), spans, emf };
 }
 
 /** What a handler records: a SERVER span continuing Lambda's trace, a CLIENT child with an exception. */
