@@ -1,8 +1,14 @@
 /**
- * Request and response payload sizes and the cold start as EMF documents,
- * serialized by Powertools Metrics (`serializeMetrics()`) instead of printed,
- * so the caller decides where they go: to the extension, or to stdout when it
- * is away.
+ * Request and response payload sizes, the request's outcome and the cold start
+ * as EMF documents, serialized by Powertools Metrics (`serializeMetrics()`)
+ * instead of printed, so the caller decides where they go: to the extension,
+ * or to stdout when it is away.
+ *
+ * The outcome document is one data point of value 1 per invocation, made
+ * whatever the trace sampling decision, so Sum counts requests exactly; it has
+ * a document of its own because a Powertools document has one set of
+ * dimension sets for all its metrics, and the outcome needs the function
+ * version where the sizes do not.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
@@ -12,7 +18,12 @@ export interface PayloadLabels {
   readonly route: string;
   /** `2xx`…`5xx`. */
   readonly statusClass: string;
+  /** The function version that served the request (`AWS_LAMBDA_FUNCTION_VERSION`, `$LATEST` when unset). */
+  readonly functionVersion: string;
 }
+
+/** Dimension sets as lists of labels; Powertools adds `service` to each. */
+type DimensionSets = readonly (readonly (keyof PayloadLabels)[])[];
 
 /** What to emit and under which names. */
 export interface PayloadMetricsOptions {
@@ -32,9 +43,18 @@ export interface PayloadMetricsOptions {
    * Both labels are bounded (route keys, status classes), so the sets cannot
    * explode CloudWatch's per-metric billing.
    */
-  readonly dimensionSets: readonly (readonly (keyof PayloadLabels)[])[];
-  /** Dimension names of the labels. @default the label names: `route`, `statusClass` */
-  readonly dimensionNames?: Readonly<Record<keyof PayloadLabels, string>>;
+  readonly dimensionSets: DimensionSets;
+  /**
+   * The request-outcome count: one data point of value 1 per invocation, in
+   * its own document. With the sets `[['functionVersion'],
+   * ['functionVersion', 'statusClass']]` an alarm selects all requests of one
+   * version, and its 5xx, by dimensions alone. Versions are bounded by what
+   * takes traffic (the stable one and a canary).
+   * @default none
+   */
+  readonly outcome?: { readonly metric: string; readonly dimensionSets: DimensionSets };
+  /** Dimension names of the labels. @default the label names: `route`, `statusClass`, `functionVersion` */
+  readonly dimensionNames?: Readonly<Partial<Record<keyof PayloadLabels, string>>>;
 }
 
 /** One invocation's measurements. */
@@ -93,17 +113,27 @@ export class PayloadMetrics {
       metrics.addMetric(this.options.coldStartMetric ?? 'ColdStart', MetricUnit.Count, 1);
       documents.push(this.#serialize(metrics, sample));
     }
-    for (const labels of this.options.dimensionSets) {
-      const dimensions: Record<string, string> = {};
-      for (const label of labels) dimensions[this.options.dimensionNames?.[label] ?? label] = sample[label];
-      metrics.addDimensions(dimensions);
-    }
+    this.#addDimensionSets(metrics, this.options.dimensionSets, sample);
     metrics.addMetric(this.options.requestSizeMetric, MetricUnit.Bytes, sample.requestBytes);
     if (sample.responseBytes !== undefined) {
       metrics.addMetric(this.options.responseSizeMetric, MetricUnit.Bytes, sample.responseBytes);
     }
     documents.push(this.#serialize(metrics, sample));
+    const outcome = this.options.outcome;
+    if (outcome) {
+      this.#addDimensionSets(metrics, outcome.dimensionSets, sample);
+      metrics.addMetric(outcome.metric, MetricUnit.Count, 1);
+      documents.push(this.#serialize(metrics, sample));
+    }
     return documents;
+  }
+
+  #addDimensionSets(metrics: Metrics, sets: DimensionSets, sample: PayloadSample): void {
+    for (const labels of sets) {
+      const dimensions: Record<string, string> = {};
+      for (const label of labels) dimensions[this.options.dimensionNames?.[label] ?? label] = sample[label];
+      metrics.addDimensions(dimensions);
+    }
   }
 
   #serialize(metrics: Metrics, sample: PayloadSample): string {

@@ -125,6 +125,7 @@ export class Telemetry implements HandlerTelemetry {
           const sample = metrics && {
             route: options.route?.(event) ?? event.routeKey ?? '$default',
             statusClass: statusClass(statusCode),
+            functionVersion: ready.config.functionVersion ?? '$LATEST',
             requestBytes: bodyBytes(event.body, event.isBase64Encoded),
             responseBytes,
             coldStart: isColdStart,

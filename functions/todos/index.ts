@@ -3,8 +3,8 @@
  * reads nothing and connects to nothing: configuration, the DynamoDB client and
  * the tracer are all made on the first invocation.
  *
- * Telemetry wraps the plain handler from the outside: a SERVER span and
- * payload-size metrics per request, a CLIENT span per DynamoDB call (SDK
+ * Telemetry wraps the plain handler from the outside: a SERVER span,
+ * payload-size metrics and a request-outcome count per request, a CLIENT span per DynamoDB call (SDK
  * middleware on the client). A `TELEMETRY=off` build swaps the telemetry module
  * for a pass-through.
  */
@@ -31,6 +31,10 @@ export const handler = instrumentHandler(
       responseSizeMetric: TODO_METRICS.responseSize,
       coldStartMetric: TODO_METRICS.coldStart,
       dimensionSets: [['route'], ['route', 'statusClass']],
+      outcome: {
+        metric: TODO_METRICS.requests,
+        dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
+      },
       dimensionNames: TODO_METRICS.dimensions,
     },
   },

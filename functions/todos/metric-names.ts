@@ -15,9 +15,27 @@ export const TODO_METRICS = {
   /** Powertools' own cold-start count (dimension `function_name`). */
   coldStart: 'ColdStart',
   /**
-   * Dimension sets: `service` + `route` (the route key, a bounded set of six) and
-   * `service` + `route` + `statusClass` (`2xx`…`5xx`). Bounded by construction:
-   * unknown paths are reported under the route `$default`.
+   * Requests, one data point of value 1 per invocation whatever the trace sampling, in a
+   * document of its own. Unit: Count. Sum = requests; what the rollback alarm reads. A handler
+   * that threw counts under `5xx` (API Gateway answers 502); a timeout or crash emits nothing
+   * (Lambda's `Errors` covers those). Dimension sets, each with `service`:
+   * - `functionVersion`: all requests of one version (the alarm's denominator);
+   * - `functionVersion` + `statusClass`: its 2xx / 4xx / 5xx (the alarm's numerator);
+   * - `route` + `statusClass`: outcomes per route, all versions together.
+   * Cardinality: versions that take traffic (stable and canary; a retired one stops emitting) ×
+   * status classes (a handful) + route keys (six and `$default`) × status classes.
    */
-  dimensions: { service: 'service', route: 'route', statusClass: 'statusClass' },
+  requests: 'Requests',
+  /**
+   * Dimension sets of the size metrics: `service` + `route` (the route key, a bounded set of six)
+   * and `service` + `route` + `statusClass` (`2xx`…`5xx`). Bounded by construction: unknown
+   * paths are reported under the route `$default`. `functionVersion` is
+   * `AWS_LAMBDA_FUNCTION_VERSION` (the number CodeDeploy deploys, `$LATEST` when unpublished).
+   */
+  dimensions: {
+    service: 'service',
+    route: 'route',
+    statusClass: 'statusClass',
+    functionVersion: 'functionVersion',
+  },
 } as const;
