@@ -7,6 +7,7 @@
  * The flow decides; the sandbox, the hook and the alarms are reached through the small
  * interfaces below, so the controller runs the same over the sandbox and in a unit test.
  */
+import type { AlarmState } from './alarm-definitions';
 import type { HookStatus } from './codedeploy-endpoint';
 import type { DeploymentConfig } from './deployment-config';
 import { trafficSteps } from './deployment-config';
@@ -24,8 +25,6 @@ export interface AliasControl {
   updateAlias(name: string, routing: AliasRouting): void;
 }
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-
 /** One alarm's state at an evaluation. */
 interface AlarmReading {
   readonly name: string;
@@ -35,7 +34,7 @@ interface AlarmReading {
 
 /** The deployment group's rollback alarms, read at a CloudWatch time. */
 export interface AlarmWatch {
-  /** One evaluation period in CloudWatch milliseconds: how often the alarms are read. */
+  /** One evaluation period in CloudWatch milliseconds: the grid the alarms are read on. */
   readonly periodMs: number;
   evaluate(atCloudWatchMs: number): Promise<readonly AlarmReading[]>;
 }
@@ -180,13 +179,22 @@ export async function runDeployment(
     if (firing) throw new RollbackTrigger(`alarm ${firing.name} is in ALARM: ${firing.reason}`);
   };
 
-  /** Watches the alarms once per period until `until` (CloudWatch time). */
+  /**
+   * Reads the alarms once per period until `until` (CloudWatch time), as CloudWatch evaluates
+   * them: on the period grid, each period once it is complete. Half a period of delay lets the
+   * period's last invocations land in the store, as CloudWatch waits for late data.
+   */
   const watchUntil = async (until: number) => {
+    const period = deps.alarms.periodMs;
+    const delay = period / 2;
     for (;;) {
-      const next = Math.min(until, clock.now() + deps.alarms.periodMs);
+      const next = Math.floor((clock.now() - delay) / period) * period + period + delay;
+      if (next >= until) {
+        await clock.sleepUntil(until, signal);
+        return;
+      }
       await clock.sleepUntil(next, signal);
       await checkAlarms();
-      if (clock.now() >= until) return;
     }
   };
 

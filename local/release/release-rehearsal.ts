@@ -41,8 +41,8 @@ export interface RehearsalOptions {
   readonly rps: number;
   /** The rollback alarms of the deployment group, read for the version being deployed. */
   readonly alarmsFor: (targetVersion: string, clock: ScaledClock) => AlarmWatch | Promise<AlarmWatch>;
-  /** Reads the per-version metrics for the timeline. */
-  readonly readMetrics: () => Promise<VersionMetrics>;
+  /** Reads the per-version metrics for the timeline, those since `sinceWall` (epoch ms). */
+  readonly readMetrics: (sinceWall: number) => Promise<VersionMetrics>;
   /** CloudWatch minutes of traffic before the deployment and after its verdict. @default 1 */
   readonly settleMinutes?: number;
   /** @default the real bundle in dist/functions/deploy-hook */
@@ -112,8 +112,9 @@ export async function rehearseRelease(options: RehearsalOptions): Promise<Rehear
       buildTimeline({
         clock,
         startedAt: events[0]?.at ?? clock.now(),
+        // Warm-up traffic precedes the clock: it would fold into minutes before the rehearsal.
         responses: traffic.observed().filter((response) => response.sentAt >= clock.origin),
-        metrics: await options.readMetrics(),
+        metrics: await options.readMetrics(clock.origin),
         events,
       });
     /** Reports the minutes whose requests have all been answered, once the deployment has started. */

@@ -4,9 +4,9 @@
  * 6,000 times fast, so a CloudWatch minute passes in 10 ms.
  */
 import { describe, expect, it } from 'vitest';
+import type { AlarmState } from '../../local/release/alarm-definitions';
 import { parseDeploymentConfig, trafficSteps } from '../../local/release/deployment-config';
 import {
-  type AlarmState,
   type AliasControl,
   type ControllerDependencies,
   type DeploymentEvent,
