@@ -122,6 +122,77 @@ export class TodoMetricFactory {
     });
   }
 
+  /**
+   * Requests the NEW version served (handler EMF, one data point per request whatever the
+   * trace sampling), all of them or those of one status class (`2xx`, `4xx`, `5xx`).
+   */
+  requestsOfNewVersion(statusClass?: string): Metric {
+    const { dimensions } = TODO_METRICS;
+    return new Metric({
+      namespace: this.handlerNamespace,
+      metricName: TODO_METRICS.requests,
+      dimensionsMap: {
+        [dimensions.service]: this.serviceName,
+        [dimensions.functionVersion]: this.sources.version,
+        ...(statusClass === undefined ? {} : { [dimensions.statusClass]: statusClass }),
+      },
+      statistic: Stats.SUM,
+      period: METRIC_PERIOD,
+      label: statusClass === undefined ? 'Requests (new version)' : `${statusClass} (new version)`,
+    });
+  }
+
+  /**
+   * The new version's 5xx share of its requests in percent, judged only in minutes with at
+   * least `minRequests` requests (0 otherwise, so a lone early error on a tiny canary is not a
+   * 100 % rate). CloudWatch metric math only (FILL, IF, arithmetic, comparison): alarms take no
+   * SEARCH. `requests` is never 0 when present (each data point is one request), so
+   * `FILL(requests, 1)` only replaces an empty minute, which the IF has ruled out already:
+   * nothing is divided by zero anywhere.
+   */
+  serverErrorRateOfNewVersion(minRequests: number): MathExpression {
+    return new MathExpression({
+      expression: `IF(FILL(requests, 0) >= ${minRequests}, 100 * FILL(serverErrors, 0) / FILL(requests, 1), 0)`,
+      usingMetrics: {
+        requests: this.requestsOfNewVersion(),
+        serverErrors: this.requestsOfNewVersion('5xx'),
+      },
+      label: `5xx rate of the new version (%, minutes with >= ${minRequests} requests)`,
+      period: METRIC_PERIOD,
+    });
+  }
+
+  /**
+   * Requests per minute of every version by status class (`<version> <class>` lines), stable
+   * and canary side by side. SEARCH: dashboards only.
+   */
+  requestsByVersionAndStatusClass(): MathExpression {
+    const { dimensions } = TODO_METRICS;
+    const search =
+      `SEARCH('{${this.handlerNamespace},${dimensions.functionVersion},${dimensions.service},${dimensions.statusClass}} ` +
+      `MetricName="${TODO_METRICS.requests}" ${dimensions.service}="${this.serviceName}"', 'Sum', 60)`;
+    return new MathExpression({
+      expression: search,
+      usingMetrics: {},
+      label: '',
+      period: METRIC_PERIOD,
+    });
+  }
+
+  /** Requests per minute of every route by status class (all versions). SEARCH: dashboards only. */
+  requestsByRouteAndStatusClass(): MathExpression {
+    const { dimensions } = TODO_METRICS;
+    const search =
+      `SEARCH('{${this.handlerNamespace},${dimensions.route},${dimensions.service},${dimensions.statusClass}} ` +
+      `MetricName="${TODO_METRICS.requests}" ${dimensions.service}="${this.serviceName}"', 'Sum', 60)`;
+    return new MathExpression({
+      expression: search,
+      usingMetrics: {},
+      label: '',
+      period: METRIC_PERIOD,
+    });
+  }
+
   /** A handler payload-size metric of one route (dimensions `service` + `route`). */
   payloadSize(kind: 'request' | 'response', route: Route, statistic: string): Metric {
     const key = routeKey(route);

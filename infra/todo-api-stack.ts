@@ -93,6 +93,7 @@ export class TodoApiStack extends Stack {
       tableOperations: TABLE_OPERATIONS,
       functionLogGroup: logGroup,
       alarms: [...this.pagingAlarms.all, ...this.rollbackAlarms.all],
+      serverErrorRateAlarm: this.rollbackAlarms.alarms.serverErrorRate,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.http.url, description: 'Base URL of the todo API' });

@@ -238,14 +238,13 @@ describe('the production stack', () => {
       );
       expect(resource.Properties.AlarmConfiguration.Enabled).toBe(true);
       expect(configured.sort()).toEqual(rollbackAlarms.map((id) => `{Ref:${id}}`).sort());
-      expect(configured.length).toBeGreaterThanOrEqual(4);
+      expect(configured.length).toBeGreaterThanOrEqual(5);
       expect(configured.length).toBeLessThanOrEqual(10);
     });
 
     it.each([
       ['RollbackAlarmsErrors', 'Errors', { Statistic: 'Sum' }, 1],
       ['RollbackAlarmsP99Duration', 'Duration', { ExtendedStatistic: 'p99' }, 1000],
-      ['RollbackAlarmsThrottles', 'Throttles', { Statistic: 'Sum' }, 1],
     ])(
       '%s watches AWS/Lambda %s of the new version only, per minute, missing data not breaching',
       (prefix, metricName, statistic, threshold) => {
@@ -272,6 +271,103 @@ describe('the production stack', () => {
         expect(alarm.AlarmActions).toBeUndefined();
       },
     );
+
+    it('watches the alias for throttles, since throttled invocations run no version, two minutes of three', () => {
+      // Assess
+      const id = logicalId(synth.template, 'AWS::CloudWatch::Alarm', 'RollbackAlarmsThrottles');
+      const alarm = synth.template.findResources('AWS::CloudWatch::Alarm')[id]!.Properties;
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Throttles',
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      const dimensions = Object.fromEntries(
+        (alarm.Dimensions as { Name: string; Value: unknown }[]).map((d) => [d.Name, flatten(d.Value)]),
+      );
+      expect(dimensions).toEqual({ FunctionName: `{Ref:${fnId}}`, Resource: `{Ref:${fnId}}:live` });
+    });
+
+    it("rolls back on the new version's 5xx share of its own requests, judged from a minimum of requests", () => {
+      // Assess
+      const id = logicalId(synth.template, 'AWS::CloudWatch::Alarm', 'RollbackAlarmsServerErrorRate');
+      const alarm = synth.template.findResources('AWS::CloudWatch::Alarm')[id]!.Properties;
+      type Query = {
+        Id: string;
+        Expression?: string;
+        ReturnData?: boolean;
+        MetricStat?: {
+          Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+          Period: number;
+          Stat: string;
+        };
+      };
+      const queries = alarm.Metrics as Query[];
+      const expression = queries.find((q) => q.Expression !== undefined)!;
+      const stats = queries
+        .filter((q) => q.MetricStat !== undefined)
+        .map((q) => ({
+          id: q.Id,
+          namespace: q.MetricStat!.Metric.Namespace,
+          name: q.MetricStat!.Metric.MetricName,
+          stat: q.MetricStat!.Stat,
+          period: q.MetricStat!.Period,
+          dimensions: Object.fromEntries(
+            q.MetricStat!.Metric.Dimensions.map((d) => [d.Name, flatten(d.Value)]),
+          ),
+        }));
+      const version = {
+        [TODO_METRICS.dimensions.service]: TODO_METRICS.defaultService,
+        [TODO_METRICS.dimensions.functionVersion]: `{GetAtt:${versionId}.Version}`,
+      };
+      expect(expression.Expression).toBe(
+        'IF(FILL(requests, 0) >= 20, 100 * FILL(serverErrors, 0) / FILL(requests, 1), 0)',
+      );
+      expect(expression.ReturnData ?? true).toBe(true);
+      expect(stats).toEqual(
+        expect.arrayContaining([
+          {
+            id: 'requests',
+            namespace: TODO_METRICS.defaultNamespace,
+            name: TODO_METRICS.requests,
+            stat: 'Sum',
+            period: 60,
+            dimensions: version,
+          },
+          {
+            id: 'serverErrors',
+            namespace: TODO_METRICS.defaultNamespace,
+            name: TODO_METRICS.requests,
+            stat: 'Sum',
+            period: 60,
+            dimensions: { ...version, [TODO_METRICS.dimensions.statusClass]: '5xx' },
+          },
+        ]),
+      );
+      expect(stats).toHaveLength(2);
+      expect(alarm).toMatchObject({
+        Threshold: 10,
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(alarm.AlarmActions).toBeUndefined();
+    });
+
+    it('keeps every rollback alarm to what CloudWatch alarms evaluate: no SEARCH', () => {
+      // Assess
+      const alarms = Object.entries(synth.template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>
+        id.startsWith('RollbackAlarms'),
+      );
+      expect(alarms.length).toBe(5);
+      for (const [, alarm] of alarms) expect(JSON.stringify(alarm.Properties)).not.toContain('SEARCH(');
+    });
 
     it("watches the new version's dropped telemetry with the extension's own metric names", () => {
       // Assess
@@ -487,6 +583,21 @@ describe('the production stack', () => {
       );
       expect(logs?.properties.query).toContain('level = "ERROR"');
       expect(titles.some((title) => title.includes('xray:service-map'))).toBe(true);
+    });
+
+    it('shows request outcomes per version and per route from the handler counts, and the 5xx rollback alarm', () => {
+      // Assess
+      const byVersion = JSON.stringify(metricsOf('Requests per minute by version and status class'));
+      const { dimensions } = TODO_METRICS;
+      expect(byVersion).toContain(
+        `{${TODO_METRICS.defaultNamespace},${dimensions.functionVersion},${dimensions.service},${dimensions.statusClass}}`,
+      );
+      expect(byVersion).toContain(`MetricName=\\"${TODO_METRICS.requests}\\"`);
+      const byRoute = JSON.stringify(metricsOf('Requests per minute by route and status class'));
+      expect(byRoute).toContain(`${dimensions.route},${dimensions.service},${dimensions.statusClass}}`);
+      const rateWidget = widgets.find((w) => String(w.properties.title).includes('New version 5xx rate'));
+      const alarmId = logicalId(synth.template, 'AWS::CloudWatch::Alarm', 'RollbackAlarmsServerErrorRate');
+      expect(JSON.stringify(rateWidget?.properties)).toContain(`{GetAtt:${alarmId}.Arn}`);
     });
   });
 
