@@ -32,13 +32,16 @@ async function post(apiUrl: string, text: string): Promise<number> {
   return Buffer.byteLength(body);
 }
 
-/** Pids of the extension processes started from `layerDir` (the launcher execs node on the bundle). */
-async function extensionPids(layerDir: string): Promise<number[]> {
+/**
+ * Pids of the extension processes started from under `stateDir` (the launcher execs node on the
+ * bundle; a published version runs a copy of the layer made under the sandbox's state directory).
+ */
+async function extensionPids(stateDir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(layerDir) && cmdline.includes('telemetry-extension/index.mjs'))
+    if (cmdline.includes(stateDir) && cmdline.includes('telemetry-extension/index.mjs'))
       pids.push(Number(entry));
   }
   return pids;
@@ -80,7 +83,7 @@ describe('when the extension is stopped mid-run', () => {
       () => recordsOf(platform, 'platform.report'),
       (reports) => reports.length >= 3,
     );
-    const [pid] = await extensionPids(recording.layerDir);
+    const [pid] = await extensionPids(recording.stateDir);
 
     // Act
     process.kill(pid!, 'SIGKILL');
@@ -106,7 +109,8 @@ describe('when the extension is stopped mid-run', () => {
     await recording.sandbox.close();
 
     // Assess
-    expect(emfLines(recording.lines, 'function')).toHaveLength(4 + 1);
+    // A size and an outcome document per request, plus the cold-start document.
+    expect(emfLines(recording.lines, 'function')).toHaveLength(2 * 4 + 1);
     expect(await payloadSizes(recording)).toEqual([...sizes].sort((a, b) => a - b));
     const coldStarts = await recording.sandbox.metrics.query({ metricName: TODO_METRICS.coldStart });
     expect(dataPoints(coldStarts)).toEqual([1]);

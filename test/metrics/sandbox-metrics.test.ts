@@ -16,7 +16,8 @@ import {
 
 // The built todo handler and extension layer in the local sandbox: the handler posts its EMF to
 // the extension, the extension writes aggregated EMF to its stdout, the sandbox extracts it as
-// CloudWatch would. Requests go one at a time, so one environment serves them all.
+// CloudWatch would. Requests go one at a time, so one environment serves them all. The last one
+// is not sampled: metrics must count it all the same.
 interface Sent {
   readonly route: string;
   readonly statusClass: string;
@@ -24,13 +25,15 @@ interface Sent {
   readonly responseBytes: number;
 }
 
-const REQUESTS: { method: string; path: string; body?: string }[] = [
+const REQUESTS: { method: string; path: string; body?: string; sampled?: false }[] = [
   { method: 'POST', path: '/todos', body: JSON.stringify({ text: 'short' }) },
   { method: 'POST', path: '/todos', body: JSON.stringify({ text: 'x'.repeat(300) }) },
   { method: 'GET', path: '/todos' },
   { method: 'POST', path: '/todos', body: '{"text":' },
   { method: 'GET', path: '/todos/0190aaaa-0000-7000-8000-000000000000' },
+  { method: 'GET', path: '/todos', sampled: false },
 ];
+const SAMPLED = REQUESTS.filter((request) => request.sampled !== false).length;
 
 let recording: RecordingSandbox;
 let sent: Sent[];
@@ -43,8 +46,10 @@ beforeAll(async () => {
   roots = [];
   try {
     for (const [i, request] of REQUESTS.entries()) {
-      const { root, header } = sampledTraceHeader(`a${i}`);
-      roots.push(root);
+      const traced = sampledTraceHeader(`a${i}`);
+      const header =
+        request.sampled === false ? traced.header.replace('Sampled=1', 'Sampled=0') : traced.header;
+      if (request.sampled !== false) roots.push(traced.root);
       const response = await fetch(`${recording.sandbox.apiUrl}${request.path}`, {
         method: request.method,
         headers: { 'content-type': 'application/json', 'x-amzn-trace-id': header },
@@ -147,6 +152,80 @@ describe('payload-size metrics through the extension', () => {
   });
 });
 
+describe('request-outcome metrics through the extension', () => {
+  const { requests, dimensions } = TODO_METRICS;
+  const version = () =>
+    recordsOf<{ functionVersion?: string }>(recording.platform, 'platform.initStart')[0]?.functionVersion ??
+    '$LATEST';
+
+  it('counts every request once under its version, sampled or not', () => {
+    // Act
+    const all = ofMetric(TODO_METRICS.defaultNamespace, requests, [
+      dimensions.service,
+      dimensions.functionVersion,
+    ]);
+
+    // Assess
+    expect(new Set(all.map((m) => m.dimensions[dimensions.functionVersion]))).toEqual(new Set([version()]));
+    expect(dataPoints(all)).toEqual(REQUESTS.map(() => 1));
+  });
+
+  it('counts every request once under its version and status class', () => {
+    // Prepare
+    const classes = new Set(sent.map((s) => s.statusClass));
+
+    // Act
+    const byClass = [...classes].map((statusClass) => ({
+      statusClass,
+      points: dataPoints(
+        ofMetric(TODO_METRICS.defaultNamespace, requests, [
+          dimensions.service,
+          dimensions.functionVersion,
+          dimensions.statusClass,
+        ]).filter(
+          (m) =>
+            m.dimensions[dimensions.statusClass] === statusClass &&
+            m.dimensions[dimensions.functionVersion] === version(),
+        ),
+      ),
+    }));
+
+    // Assess
+    expect(classes).toEqual(new Set(['2xx', '4xx']));
+    for (const { statusClass, points } of byClass) {
+      expect(points, statusClass).toEqual(sent.filter((s) => s.statusClass === statusClass).map(() => 1));
+    }
+    const total = ofMetric(TODO_METRICS.defaultNamespace, requests, [
+      dimensions.service,
+      dimensions.functionVersion,
+      dimensions.statusClass,
+    ]);
+    expect(sumOf(total)).toBe(REQUESTS.length);
+  });
+
+  it('counts every request once under its route and status class', () => {
+    // Prepare
+    const keys = new Set(sent.map((s) => `${s.route}|${s.statusClass}`));
+
+    // Act
+    const perKey = [...keys].map((key) => ({
+      key,
+      count: sumOf(
+        ofMetric(TODO_METRICS.defaultNamespace, requests, [
+          dimensions.service,
+          dimensions.route,
+          dimensions.statusClass,
+        ]).filter((m) => `${m.dimensions[dimensions.route]}|${m.dimensions[dimensions.statusClass]}` === key),
+      ),
+    }));
+
+    // Assess
+    for (const { key, count } of perKey) {
+      expect(count, key).toBe(sent.filter((s) => `${s.route}|${s.statusClass}` === key).length);
+    }
+  });
+});
+
 describe('platform metrics through the extension', () => {
   const ns = EXTENSION_METRICS.defaultNamespace;
   type Report = { metrics: { durationMs: number; billedDurationMs: number; maxMemoryUsedMB: number } };
@@ -243,11 +322,11 @@ describe('self-metrics of the extension', () => {
 
     // Assess
     const entrySpans = segments.filter((s) => functionSegmentIds.has(s.document.parent_id ?? ''));
-    expect(entrySpans).toHaveLength(REQUESTS.length);
+    expect(entrySpans).toHaveLength(SAMPLED);
     expect(received).toBe(segments.length);
     expect(exported).toBe(segments.length);
     expect(dropped).toBe(0);
-    // One size document per request plus the cold-start document.
-    expect(documents).toBe(REQUESTS.length + 1);
+    // One size and one outcome document per request, plus the cold-start document.
+    expect(documents).toBe(2 * REQUESTS.length + 1);
   });
 });
