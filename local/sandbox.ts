@@ -298,6 +298,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await Promise.all([httpApi.close(), invokeApi.close()]);
         await fn.shutdown().catch(() => undefined);
         segments.close();
+        await lambdaMetrics.flush();
         await Promise.all([logs.flush(), metrics.flush(), traces.flush()]);
         await runCleanups();
       })();

@@ -15,6 +15,12 @@ import type { MetricStore, StoredMetric } from './metric-store';
 const NAMESPACE = 'AWS/Lambda';
 /** Lambda's metrics are standard resolution. */
 const STORAGE_RESOLUTION = 60;
+/**
+ * Data points are written in batches this old at most: one write per burst instead of a dozen
+ * per invocation keeps the store off the front door's event loop, and 50 ms is far below any
+ * alarm period, time-scaled ones included.
+ */
+const WRITE_BATCH_MS = 50;
 
 /** An invocation as the front door routed it. */
 export interface RoutedInvocation {
@@ -47,6 +53,8 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** Records the `AWS/Lambda` metrics of one function and keeps its concurrency. */
 export class LambdaMetrics {
   private readonly inFlight = new Map<string, InFlight>();
+  private batch: StoredMetric[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LambdaMetricsOptions) {}
 
@@ -184,8 +192,20 @@ export class LambdaMetrics {
     };
   }
 
-  private add(metrics: StoredMetric[]): void {
-    // A failed write is the store's to count; the invocation it describes goes on.
-    this.options.store.add(metrics).catch(() => undefined);
+  /** Writes the data points not written yet; the store's `flush` then covers them. */
+  flush(): Promise<void> {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    const batch = this.batch;
+    this.batch = [];
+    // A failed write is the store's to count; the invocations it describes went on.
+    return this.options.store.add(batch).catch(() => undefined);
+  }
+
+  private add(metrics: readonly StoredMetric[]): void {
+    this.batch.push(...metrics);
+    if (this.batchTimer) return;
+    this.batchTimer = setTimeout(() => void this.flush(), WRITE_BATCH_MS);
+    this.batchTimer.unref();
   }
 }

@@ -39,7 +39,9 @@ export class MetricStore {
     const byFile = new Map<string, string[]>();
     for (const metric of metrics) {
       const file = fileFor(metric.namespace);
-      byFile.set(file, [...(byFile.get(file) ?? []), JSON.stringify(metric)]);
+      const lines = byFile.get(file) ?? [];
+      if (lines.length === 0) byFile.set(file, lines);
+      lines.push(JSON.stringify(metric));
     }
     this.ready ??= mkdir(this.directory, { recursive: true });
     const ready = this.ready;
