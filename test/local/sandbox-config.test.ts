@@ -81,6 +81,16 @@ describe('sandbox configuration', () => {
     expect(config.layers).toEqual([DEFAULTS.layerDir, path.resolve('test/local/fixtures')]);
   });
 
+  it('reads --reserved-concurrency, 0 included, and leaves it out when not given', () => {
+    // Act
+    const throttled = readSandboxConfig(['--reserved-concurrency', '0'], {});
+    const unlimited = readSandboxConfig([], {});
+
+    // Assess
+    expect(throttled.reservedConcurrency).toBe(0);
+    expect(unlimited).not.toHaveProperty('reservedConcurrency');
+  });
+
   it.each([
     [['--bogus'], "Unknown option '--bogus'"],
     [['--memory', '64'], '--memory must be between 128 and 10240'],
@@ -89,6 +99,7 @@ describe('sandbox configuration', () => {
     [['--env', 'NOVALUE'], 'is not KEY=VALUE'],
     [['--code', '/no/such/dir'], 'no such directory'],
     [['--port', '70000'], '--port must be between 0 and 65535'],
+    [['--reserved-concurrency', '1001'], '--reserved-concurrency must be between 0 and 1000'],
   ])('rejects %j with a one-line explanation', (argv, message) => {
     // Act
     const read = () => readSandboxConfig(argv, {});
