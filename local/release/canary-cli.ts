@@ -11,7 +11,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseFlags } from '../command-line';
 import { DEFAULTS } from '../config';
-import { startSandbox } from '../sandbox';
 import { SandboxError, UsageError } from '../sandbox-errors';
 import {
   type DeploymentConfig,
@@ -21,15 +20,16 @@ import {
 } from './deployment-config';
 import { deploymentConfigName, rollbackAlarmWatch } from './deployment-group';
 import { DEFAULT_HOOK_DIR } from './hook-function';
-import { rehearseRelease } from './release-rehearsal';
-import { synthesizeTemplate } from './template-synth';
+import { rehearsalEnvironment, rehearseRelease } from './release-rehearsal';
 import { timelineChart } from './timeline-chart';
 import { formatEvent, formatHeading, formatMinute } from './timeline-text';
 import { readVersionMetrics } from './version-metrics';
 
-/** One CloudWatch minute a second: a five-minute canary in about five seconds. */
-const DEFAULT_TIME_SCALE = 60;
-/** Enough requests for the new version's 10 % to give every alarm data each minute. */
+/**
+ * A CloudWatch minute in 15 s: at 20 requests a second that is 300 requests a minute, 30 of them
+ * on a 10 % canary, above the 20 a minute the 5xx-rate alarm needs before it judges a minute.
+ */
+const DEFAULT_TIME_SCALE = 4;
 const DEFAULT_RPS = 20;
 
 const USAGE = `Usage: npm run canary -- --to DIR [options]
@@ -46,7 +46,9 @@ Options:
                      ${PREDEFINED_CONFIGS.join(', ')};
                      custom: Canary<N>Percent<M>Minutes, Linear<N>PercentEvery<M>Minutes
   --time-scale N     CloudWatch minutes per wall-clock minute (default ${DEFAULT_TIME_SCALE})
-  --rps N            customer requests per second (default ${DEFAULT_RPS})
+  --rps N            customer requests per second (default ${DEFAULT_RPS}); the 5xx-rate alarm
+                     judges a minute from 20 requests of the new version: keep
+                     rps x 60 / time-scale x canary share at 20 or more
   --state-dir DIR    where the sandbox's stores and the report go (default .local/canary)
   --help             this text
 
@@ -127,6 +129,11 @@ async function main(): Promise<number> {
     throw new SandboxError('the pre-traffic hook is not built; run "npm run build"');
   }
 
+  // Loaded only now: the CDK and the sandbox take seconds to import, a usage error should not.
+  const [{ synthesizeTemplate }, { startSandbox }] = await Promise.all([
+    import('./template-synth'),
+    import('../sandbox'),
+  ]);
   console.log('canary: synthesizing the stack for its deployment group and rollback alarms…');
   const template = synthesizeTemplate();
   const config = options.config ?? parseDeploymentConfig(deploymentConfigName(template));
@@ -134,6 +141,7 @@ async function main(): Promise<number> {
     codeDir: options.fromDir,
     stateDir: options.stateDir,
     inMemory: true,
+    environment: rehearsalEnvironment(options.timeScale),
   });
   const stop = new AbortController();
   const onSignal = () => {

@@ -182,7 +182,8 @@ export async function runDeployment(
   /**
    * Reads the alarms once per period until `until` (CloudWatch time), as CloudWatch evaluates
    * them: on the period grid, each period once it is complete. Half a period of delay lets the
-   * period's last invocations land in the store, as CloudWatch waits for late data.
+   * period's last invocations land in the store, as CloudWatch waits for late data. The alarms
+   * are read once more at `until`, before the next shift.
    */
   const watchUntil = async (until: number) => {
     const period = deps.alarms.periodMs;
@@ -191,6 +192,7 @@ export async function runDeployment(
       const next = Math.floor((clock.now() - delay) / period) * period + period + delay;
       if (next >= until) {
         await clock.sleepUntil(until, signal);
+        await checkAlarms();
         return;
       }
       await clock.sleepUntil(next, signal);
