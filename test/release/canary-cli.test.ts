@@ -1,12 +1,16 @@
 /**
- * The command line of `npm run canary`: help, and one line with exit status 2 for bad usage
- * (no stack trace). The rehearsal itself is covered by canary-rehearsal.test.ts.
+ * The command line of `npm run canary`: help, one line with exit status 2 for bad usage (no
+ * stack trace), and Ctrl-C during the canary rolling back with exit status 1 and a report. The
+ * verdicts of whole rehearsals are covered by canary-rehearsal.test.ts.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, PROJECT_ROOT } from '../../local/config';
+import { eventually } from '../support/eventually';
 
 const CLI = path.join(PROJECT_ROOT, 'local', 'release', 'canary-cli.ts');
 
@@ -53,4 +57,56 @@ describe('npm run canary', () => {
     expect(lines[0]).toMatch(/^canary: /);
     expect(lines[0]).toMatch(message);
   });
+
+  it('rolls back on Ctrl-C during the canary, exits 1 and writes the report', async () => {
+    // Prepare: a 30-minute canary at a CloudWatch minute a second, stopped once traffic moved.
+    const stateDir = await mkdtemp(path.join(tmpdir(), 'canary-cli-'));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        '--to',
+        DEFAULTS.codeDir,
+        '--config',
+        'LambdaCanary10Percent30Minutes',
+        '--time-scale',
+        '60',
+        '--state-dir',
+        stateDir,
+      ],
+      { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await eventually(
+        () => output,
+        (text) => text.includes('alias live: 10% of traffic on version 2'),
+      );
+
+      // Act
+      child.kill('SIGINT');
+      const code = await exited;
+
+      // Assess
+      expect(code).toBe(1);
+      expect(output).toMatch(/alias live: 0% of traffic on version 2/);
+      expect(output).toMatch(/verdict: RolledBack \(the deployment was stopped\)/);
+      const reports = await readdir(path.join(stateDir, 'releases'));
+      expect(reports.filter((file) => file.endsWith('.svg'))).toHaveLength(1);
+      const json = reports.find((file) => file.endsWith('.json'));
+      const report = JSON.parse(await readFile(path.join(stateDir, 'releases', json ?? ''), 'utf8')) as {
+        outcome: { verdict: string };
+      };
+      expect(report.outcome.verdict).toBe('RolledBack');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await rm(stateDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
