@@ -80,6 +80,14 @@ const directory = (flag: string, value: string): string => {
   return resolved;
 };
 
+/** The default stable version: the current build, which must exist. */
+const currentBuild = (): string => {
+  if (!existsSync(path.join(DEFAULTS.codeDir, 'index.mjs'))) {
+    throw new SandboxError(`${DEFAULTS.codeDir} is not built: run "npm run build" or pass --from DIR`);
+  }
+  return DEFAULTS.codeDir;
+};
+
 /** Reads the command line; `undefined` when help was asked for. */
 function readOptions(argv: readonly string[]): CanaryOptions | undefined {
   const flags = parseFlags(argv, {
@@ -102,7 +110,7 @@ function readOptions(argv: readonly string[]): CanaryOptions | undefined {
   }
   return {
     toDir: directory('--to', flags.to),
-    fromDir: directory('--from', flags.from ?? DEFAULTS.codeDir),
+    fromDir: flags.from === undefined ? currentBuild() : directory('--from', flags.from),
     config,
     timeScale: positive('--time-scale', flags['time-scale'], DEFAULT_TIME_SCALE),
     rps: positive('--rps', flags.rps, DEFAULT_RPS),
