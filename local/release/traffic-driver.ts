@@ -44,6 +44,7 @@ export class TrafficDriver {
   /** Requests awaiting an answer, with the wall-clock time each left. */
   private readonly inFlight = new Map<Promise<void>, number>();
   private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
   private sent = 0;
   /** Answers not kept because {@link MAX_RESPONSES} was reached. */
   dropped = 0;
@@ -55,7 +56,13 @@ export class TrafficDriver {
   /** Starts sending; a no-op when already sending. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.send(), 1000 / this.options.rps);
+    this.startedAt = performance.now();
+    // Each tick sends what is due since the start, so a late timer on a busy host does not
+    // lower the rate: customers do not slow down because the test machine does.
+    this.timer = setInterval(() => {
+      const due = Math.floor(((performance.now() - this.startedAt) * this.options.rps) / 1000);
+      while (this.sent < due) this.send();
+    }, 1000 / this.options.rps);
   }
 
   /** Stops sending and waits for the requests in flight. */

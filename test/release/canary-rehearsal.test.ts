@@ -24,11 +24,11 @@ import { type Sandbox, startSandbox } from '../../local/sandbox';
 /**
  * A CloudWatch minute a second: enough for the crash, slow and hook cases, whose alarms need one
  * bad invocation or a few slow ones. The 5xx-rate alarm judges only minutes in which the new
- * version served 20 requests, so its case runs at 4: 300 requests a CloudWatch minute, 30 of them
- * on the 10 % canary.
+ * version served 20 requests, so its case runs at 3: 400 requests a CloudWatch minute, 40 of them
+ * on the 10 % canary, twice the minimum so a busy host's slower minutes still count.
  */
 const FAST = 60;
-const RATE_JUDGING = 4;
+const RATE_JUDGING = 3;
 const RPS = 20;
 const REHEARSAL_TIMEOUT_MS = 150_000;
 
@@ -63,6 +63,9 @@ function rehearse(sandbox: Sandbox, timeScale: number, toDir: string): Promise<R
     config: parseDeploymentConfig('LambdaCanary10Percent5Minutes'),
     timeScale,
     rps: RPS,
+    // Half a CloudWatch minute of traffic before and after: enough to see the stable version
+    // alone and to catch any request that still reached the new one after the verdict.
+    settleMinutes: 0.5,
     alarmsFor: (version, clock) =>
       rollbackAlarmWatch(
         template,
