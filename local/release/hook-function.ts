@@ -48,8 +48,6 @@ export interface HookFunctionOptions {
   readonly targetVersion: string;
   /** @default {@link DEFAULT_HOOK_DIR} */
   readonly codeDir?: string;
-  /** Prints the hook's log streams; nothing is printed when omitted. */
-  readonly print?: (line: string) => void;
 }
 
 /** The ARN of a version of the sandbox's function. */
@@ -114,7 +112,6 @@ export async function runBeforeAllowTrafficHook(
     timeoutSec: HOOK_TIMEOUT_SEC,
     directory: sandbox.paths.logs,
     metrics: sandbox.metrics,
-    ...(options.print ? { print: options.print } : {}),
   });
   const segments = new LambdaSegmentWriter(sandbox.traces, name, definition.region);
   let smokeTest: string | undefined;

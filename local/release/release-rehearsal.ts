@@ -69,8 +69,6 @@ export interface RehearsalOptions {
   readonly onEvent?: (event: DeploymentEvent, clock: ScaledClock) => void;
   /** Each CloudWatch minute once it is over. */
   readonly onMinute?: (minute: TimelineMinute) => void;
-  /** Prints the hook's log streams. */
-  readonly printHookLogs?: (line: string) => void;
 }
 
 /** What a rehearsal came to. */
@@ -168,7 +166,6 @@ export async function rehearseRelease(options: RehearsalOptions): Promise<Rehear
               clock,
               targetVersion,
               ...(options.hookDir ? { codeDir: options.hookDir } : {}),
-              ...(options.printHookLogs ? { print: options.printHookLogs } : {}),
             },
             deploymentId,
             signal,
