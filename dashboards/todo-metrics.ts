@@ -167,30 +167,21 @@ export class TodoMetricFactory {
    * and canary side by side. SEARCH: dashboards only.
    */
   requestsByVersionAndStatusClass(): MathExpression {
-    const { dimensions } = TODO_METRICS;
-    const search =
-      `SEARCH('{${this.handlerNamespace},${dimensions.functionVersion},${dimensions.service},${dimensions.statusClass}} ` +
-      `MetricName="${TODO_METRICS.requests}" ${dimensions.service}="${this.serviceName}"', 'Sum', 60)`;
-    return new MathExpression({
-      expression: search,
-      usingMetrics: {},
-      label: '',
-      period: METRIC_PERIOD,
-    });
+    return this.requestsSearch(TODO_METRICS.dimensions.functionVersion);
   }
 
   /** Requests per minute of every route by status class (all versions). SEARCH: dashboards only. */
   requestsByRouteAndStatusClass(): MathExpression {
+    return this.requestsSearch(TODO_METRICS.dimensions.route);
+  }
+
+  /** One line per value of `groupBy` and status class, from the handler's `Requests` counts. */
+  private requestsSearch(groupBy: string): MathExpression {
     const { dimensions } = TODO_METRICS;
     const search =
-      `SEARCH('{${this.handlerNamespace},${dimensions.route},${dimensions.service},${dimensions.statusClass}} ` +
+      `SEARCH('{${this.handlerNamespace},${groupBy},${dimensions.service},${dimensions.statusClass}} ` +
       `MetricName="${TODO_METRICS.requests}" ${dimensions.service}="${this.serviceName}"', 'Sum', 60)`;
-    return new MathExpression({
-      expression: search,
-      usingMetrics: {},
-      label: '',
-      period: METRIC_PERIOD,
-    });
+    return new MathExpression({ expression: search, usingMetrics: {}, label: '', period: METRIC_PERIOD });
   }
 
   /** A handler payload-size metric of one route (dimensions `service` + `route`). */
