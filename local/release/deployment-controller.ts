@@ -7,17 +7,12 @@
  * The flow decides; the sandbox, the hook and the alarms are reached through the small
  * interfaces below, so the controller runs the same over the sandbox and in a unit test.
  */
+import type { AliasRouting } from '../versions/function-versions';
 import type { AlarmState } from './alarm-definitions';
 import type { HookStatus } from './codedeploy-endpoint';
 import type { DeploymentConfig } from './deployment-config';
 import { trafficSteps } from './deployment-config';
 import { type ScaledClock, StoppedError } from './scaled-clock';
-
-/** Where the alias sends traffic, as Lambda's `FunctionVersion` plus `RoutingConfig`. */
-interface AliasRouting {
-  readonly functionVersion: string;
-  readonly additionalVersionWeights?: Readonly<Record<string, number>>;
-}
 
 /** The part of the sandbox's versions the controller drives (CodeDeploy calls `UpdateAlias`). */
 export interface AliasControl {
