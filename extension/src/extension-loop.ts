@@ -163,6 +163,7 @@ async function startExtension(config: ExtensionConfig, api: ExtensionsApiClient)
   const deps: FlushPolicyDependencies = {
     telemetryAvailable,
     waitForRuntimeDone: (requestId, until) => tracker.runtimeDone(requestId, until),
+    runtimeDoneAt: (requestId) => tracker.runtimeDoneAt(requestId),
     waitForSpans: (invocation, until) => tracker.waitForSpans(invocation, until),
     flush: async (until, signal) => {
       await buffer?.flush(until, signal);

@@ -6,6 +6,11 @@ import type { RuntimeDoneRecord } from './telemetry-api';
 export interface FlushPolicyDependencies {
   /** Resolves with the invocation's `platform.runtimeDone`, or `undefined` if it has not come by `until`. */
   waitForRuntimeDone(requestId: string, until: number): Promise<RuntimeDoneRecord | undefined>;
+  /**
+   * Epoch ms at which the platform emitted the invocation's `runtimeDone` (the event's own
+   * `time`), when known. The post-runtime phase is billed from there, not from delivery.
+   */
+  runtimeDoneAt?(requestId: string): number | undefined;
   /** Resolves when the invocation's spans have arrived or at `until`. */
   waitForSpans(invocation: Invocation, until: number): Promise<void>;
   /** Exports what is buffered (spans and metrics) until `until` or until `signal` aborts; never rejects. */
@@ -36,7 +41,10 @@ export interface PeriodicFlushPolicyOptions extends FlushPolicyOptions {
 export interface PostRuntimeResult {
   /** Absent when `runtimeDone` did not come (no subscription, or the function timed out first). */
   readonly runtimeDone: RuntimeDoneRecord | undefined;
-  /** Epoch ms when the post-runtime phase began (`runtimeDone` received, or INVOKE without one). */
+  /**
+   * Epoch ms when the post-runtime phase began: when the platform emitted `runtimeDone` (or, if
+   * that time is unknown or implausible, when it was received), or INVOKE without one.
+   */
   readonly startedAt: number;
   /**
    * True when the extension goes back to `next` at INVOKE, without waiting for `runtimeDone`
@@ -54,6 +62,24 @@ export interface FlushPolicy {
   afterInvoke(invocation: Invocation): Promise<PostRuntimeResult>;
   /** Runs at SHUTDOWN; resolves before `deadlineMs` (epoch ms) minus the margin. */
   shutdown(deadlineMs: number): Promise<void>;
+}
+
+// The Telemetry API holds events for at most its largest buffering timeout before delivering
+// them; a runtimeDone time further back than that (or in the future) is a clock problem, not a
+// delivery delay, and the time of receipt is used instead.
+const MAX_DELIVERY_DELAY_MS = 30_000;
+
+/**
+ * Where the post-runtime budget starts: the platform's own `runtimeDone` time. The platform
+ * bills (and Lambda's `PostRuntimeExtensionDuration` counts) from that moment, so a budget
+ * counted from delivery would overrun by however long the Telemetry API held the event.
+ */
+function postRuntimeStart(deps: FlushPolicyDependencies, requestId: string): number {
+  const now = Date.now();
+  const emittedAt = deps.runtimeDoneAt?.(requestId);
+  return emittedAt !== undefined && emittedAt <= now && now - emittedAt <= MAX_DELIVERY_DELAY_MS
+    ? emittedAt
+    : now;
 }
 
 // Timers fire late when the machine is loaded (a timer is a lower bound, never a promise), so
@@ -93,7 +119,7 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
       invocation.requestId,
       invocation.deadlineMs + RUNTIME_DONE_SLACK_MS,
     );
-    const startedAt = Date.now();
+    const startedAt = postRuntimeStart(this.deps, invocation.requestId);
     const budgetEnd = budgetEndOf(startedAt, this.options.postRuntimeBudgetMs);
     await this.deps.waitForSpans(invocation, Math.min(startedAt + this.options.spanWaitMs, budgetEnd));
     await flushWithin(this.deps, budgetEnd);
@@ -167,7 +193,7 @@ export class PeriodicFlushPolicy implements FlushPolicy {
       invocation.requestId,
       invocation.deadlineMs + RUNTIME_DONE_SLACK_MS,
     );
-    const startedAt = Date.now();
+    const startedAt = postRuntimeStart(this.deps, invocation.requestId);
     await this.settle(budgetEndOf(startedAt, this.options.postRuntimeBudgetMs));
     return { runtimeDone, startedAt };
   }

@@ -39,6 +39,8 @@ export class InvocationTracker {
   private entrySeen = false;
   private misses = 0;
   private readonly doneRecords = new Map<string, RuntimeDoneRecord>();
+  /** When the platform emitted each recent `runtimeDone` (its event `time`), bounded like the records. */
+  private readonly doneTimes = new Map<string, number>();
   private readonly doneWaiters = new Map<string, (record: RuntimeDoneRecord) => void>();
   private spanWaiters: (() => void)[] = [];
 
@@ -67,6 +69,12 @@ export class InvocationTracker {
       if (event.type !== 'platform.runtimeDone') continue;
       const record = event.record as RuntimeDoneRecord;
       if (typeof record?.requestId !== 'string') continue;
+      const emittedAt = Date.parse(event.time);
+      if (Number.isFinite(emittedAt)) {
+        this.doneTimes.set(record.requestId, emittedAt);
+        if (this.doneTimes.size > MAX_EARLY_RECORDS)
+          this.doneTimes.delete(this.doneTimes.keys().next().value!);
+      }
       const waiter = this.doneWaiters.get(record.requestId);
       if (waiter) {
         this.doneWaiters.delete(record.requestId);
@@ -78,6 +86,11 @@ export class InvocationTracker {
         this.doneRecords.delete(this.doneRecords.keys().next().value!);
       }
     }
+  }
+
+  /** When the platform emitted the invocation's `runtimeDone`, if it came recently. */
+  runtimeDoneAt(requestId: string): number | undefined {
+    return this.doneTimes.get(requestId);
   }
 
   /** Feeds spans as the receiver accepts them; notes the current invocation's entry span. */

@@ -237,6 +237,40 @@ describe('periodic flush policy', () => {
 });
 
 describe('post-runtime budget', () => {
+  it('counts the budget from when the platform emitted runtimeDone, not from its delivery', async () => {
+    // Prepare: the Telemetry API delivers runtimeDone 30 ms after the platform emitted it
+    const { deps, flushes } = fakeDeps(60_000);
+    const delivery = 30;
+    const policy = new PerInvocationFlushPolicy(
+      { ...deps, runtimeDoneAt: () => T0 + HANDLER_MS - delivery },
+      options,
+    );
+
+    // Act
+    const pending = policy.afterInvoke(invocation());
+    await vi.advanceTimersByTimeAsync(1_000);
+    const result = await pending;
+
+    // Assess
+    expect(result.startedAt - T0).toBe(HANDLER_MS - delivery);
+    expect(flushes[0]!.until).toBe(HANDLER_MS - delivery + BUDGET_END_MS);
+    expect(flushes[0]!.aborted()).toBe(true);
+  });
+
+  it('falls back to the time of delivery when the emitted time is implausible', async () => {
+    // Prepare: a runtimeDone time in the future (a clock problem, not a delay)
+    const { deps } = fakeDeps();
+    const policy = new PerInvocationFlushPolicy({ ...deps, runtimeDoneAt: () => T0 + 60_000 }, options);
+
+    // Act
+    const pending = policy.afterInvoke(invocation());
+    await vi.advanceTimersByTimeAsync(1_000);
+    const result = await pending;
+
+    // Assess
+    expect(result.startedAt - T0).toBe(HANDLER_MS);
+  });
+
   it('returns at the budget even when the flush ignores its deadline, and aborts it', async () => {
     // Prepare: a flush that never ends unless aborted
     const { deps, flushes } = fakeDeps(60_000);
