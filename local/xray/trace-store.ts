@@ -118,9 +118,21 @@ async function readJsonLines<T>(file: string): Promise<T[]> {
   return items;
 }
 
-/** Every stored segment document, in arrival order. */
-export const readStoredSegments = (directory: string): Promise<StoredSegment[]> =>
-  readJsonLines<StoredSegment>(path.join(directory, SEGMENTS_FILE));
+/**
+ * The stored segment documents as X-Ray keeps them: one per trace and segment id, the one that
+ * arrived last (X-Ray replaces a segment sent again under the same id, as an in-progress segment
+ * is replaced by its completed form, and a batch a client sent twice is stored once), in the
+ * order those documents arrived.
+ */
+export async function readStoredSegments(directory: string): Promise<StoredSegment[]> {
+  const latest = new Map<string, StoredSegment>();
+  for (const stored of await readJsonLines<StoredSegment>(path.join(directory, SEGMENTS_FILE))) {
+    const key = `${stored.document.trace_id ?? ''}/${stored.document.id}`;
+    latest.delete(key);
+    latest.set(key, stored);
+  }
+  return [...latest.values()];
+}
 
 /** Every stored OTLP payload, in arrival order. */
 export const readStoredOtlp = (directory: string): Promise<StoredOtlpPayload[]> =>

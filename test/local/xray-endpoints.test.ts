@@ -81,6 +81,23 @@ describe('X-Ray PutTraceSegments endpoint', () => {
     expect(stored[0]).toMatchObject({ source: 'put-trace-segments', document: good });
   });
 
+  it('keeps one document per segment id, the last sent, as X-Ray replaces a segment sent again', async () => {
+    // Prepare: an in-progress segment, its completed form under the same id, and another segment
+    const inProgress = segment({ in_progress: true, end_time: undefined });
+    const completed = { ...inProgress, in_progress: undefined, end_time: inProgress.start_time + 1 };
+    const other = segment();
+
+    // Act
+    for (const document of [inProgress, other, completed, completed]) {
+      await client().send(new PutTraceSegmentsCommand({ TraceSegmentDocuments: [JSON.stringify(document)] }));
+    }
+
+    // Assess
+    const stored = await readStoredSegments(dir);
+    expect(stored.map((s) => s.document.id)).toEqual([other.id, inProgress.id]);
+    expect(stored[1]!.document).toEqual(JSON.parse(JSON.stringify(completed)));
+  });
+
   it('rejects an unsigned request with 403 as the service does', async () => {
     // Act
     const response = await fetch(`${endpoint.url}/TraceSegments`, {
