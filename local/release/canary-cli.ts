@@ -18,12 +18,11 @@ import {
   parseDeploymentConfig,
   UnknownDeploymentConfigError,
 } from './deployment-config';
-import { deploymentConfigName, rollbackAlarmWatch } from './deployment-group';
+import { deploymentConfigName } from './deployment-group';
 import { DEFAULT_HOOK_DIR } from './hook-function';
 import { rehearsalEnvironment, rehearseRelease } from './release-rehearsal';
 import { timelineChart } from './timeline-chart';
 import { formatEvent, formatHeading, formatMinute } from './timeline-text';
-import { readVersionMetrics } from './version-metrics';
 
 /**
  * A CloudWatch minute in 15 s: at 20 requests a second that is 300 requests a minute, 30 of them
@@ -167,26 +166,19 @@ async function main(): Promise<number> {
       config,
       timeScale: options.timeScale,
       rps: options.rps,
-      alarmsFor: (version, clock) => {
-        target = version;
+      template,
+      onPublished: (stableVersion, targetVersion) => {
+        target = targetVersion;
         console.log(
           formatHeading({
             config: config.name,
-            stableVersion: sandbox.versions.alias(sandbox.alias)?.functionVersion ?? '?',
-            targetVersion: version,
+            stableVersion,
+            targetVersion,
             timeScale: options.timeScale,
             rps: options.rps,
           }),
         );
-        return rollbackAlarmWatch(
-          template,
-          { functionName: sandbox.definition.name, version, aliasName: sandbox.alias },
-          sandbox.metrics,
-          clock,
-        );
       },
-      readMetrics: (since) =>
-        readVersionMetrics(sandbox.metrics, sandbox.definition.name, sandbox.alias, since),
       signal: stop.signal,
       onEvent: (event) => {
         if (event.type === 'started') startedAt = event.at;

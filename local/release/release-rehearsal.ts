@@ -5,22 +5,24 @@
  * alarms. Traffic runs a minute before the deployment and a minute after its verdict, so the
  * timeline shows the old version alone, the shift, and where traffic settled.
  */
+import { pause } from '../../common/deadline';
+import type { SynthesizedTemplate } from './alarm-template';
 import { type CodeDeployEndpoint, startCodeDeployEndpoint } from './codedeploy-endpoint';
 import type { DeploymentConfig } from './deployment-config';
 import {
-  type AlarmWatch,
   type AliasControl,
   type DeploymentEvent,
   type DeploymentOutcome,
   runDeployment,
 } from './deployment-controller';
+import { rollbackAlarmWatch } from './deployment-group';
 import { type HookSandbox, runBeforeAllowTrafficHook } from './hook-function';
-import { buildTimeline, type TimelineMinute, type VersionMetrics } from './release-timeline';
+import { buildTimeline, type TimelineMinute } from './release-timeline';
 import { ScaledClock } from './scaled-clock';
 import { type CustomerResponse, TrafficDriver } from './traffic-driver';
+import { readVersionMetrics } from './version-metrics';
 
 const MINUTE_MS = 60_000;
-const LIVE = 'live';
 /** The telemetry extension's default periodic flush (`TELEMETRY_FLUSH_INTERVAL_MS`, extension/src/config.ts). */
 const EXTENSION_FLUSH_INTERVAL_MS = 10_000;
 
@@ -41,6 +43,8 @@ export const rehearsalEnvironment = (timeScale: number): Record<string, string> 
 /** The sandbox as the rehearsal uses it. */
 interface RehearsalSandbox extends HookSandbox {
   readonly apiUrl: string;
+  /** The alias the front door integrates and the deployment shifts. */
+  readonly alias: string;
   readonly versions: AliasControl & {
     publish(options?: { readonly codeDir?: string; readonly description?: string }): Promise<string>;
   };
@@ -55,10 +59,10 @@ export interface RehearsalOptions {
   readonly timeScale: number;
   /** Customer requests per wall-clock second. */
   readonly rps: number;
-  /** The rollback alarms of the deployment group, read for the version being deployed. */
-  readonly alarmsFor: (targetVersion: string, clock: ScaledClock) => AlarmWatch | Promise<AlarmWatch>;
-  /** Reads the per-version metrics for the timeline, those since `sinceWall` (epoch ms). */
-  readonly readMetrics: (sinceWall: number) => Promise<VersionMetrics>;
+  /** The synthesized stack: its deployment group's rollback alarms judge the new version. */
+  readonly template: SynthesizedTemplate;
+  /** Called once the new version is published, before traffic shifts. */
+  readonly onPublished?: (stableVersion: string, targetVersion: string) => void;
   /** CloudWatch minutes of traffic before the deployment and after its verdict. @default 1 */
   readonly settleMinutes?: number;
   /** @default the real bundle in dist/functions/deploy-hook */
@@ -90,9 +94,7 @@ const WARM_UP_LIMIT_MS = 60_000;
 /** Waits until a second's worth of requests has been answered (or the limit passed). */
 async function warmUp(traffic: TrafficDriver, rps: number, signal: AbortSignal | undefined): Promise<void> {
   const until = Date.now() + WARM_UP_LIMIT_MS;
-  while (traffic.answered < rps && Date.now() < until && !signal?.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  while (traffic.answered < rps && Date.now() < until && !signal?.aborted) await pause(50, signal);
 }
 
 /**
@@ -101,8 +103,8 @@ async function warmUp(traffic: TrafficDriver, rps: number, signal: AbortSignal |
  */
 export async function rehearseRelease(options: RehearsalOptions): Promise<RehearsalResult> {
   const { sandbox } = options;
-  const stableVersion = sandbox.versions.alias(LIVE)?.functionVersion;
-  if (stableVersion === undefined) throw new Error(`the sandbox has no ${LIVE} alias`);
+  const stableVersion = sandbox.versions.alias(sandbox.alias)?.functionVersion;
+  if (stableVersion === undefined) throw new Error(`the sandbox has no ${sandbox.alias} alias`);
   const targetVersion = await sandbox.versions.publish({
     codeDir: options.toDir,
     description: `release rehearsal of ${options.toDir}`,
@@ -121,14 +123,21 @@ export async function rehearseRelease(options: RehearsalOptions): Promise<Rehear
     await warmUp(traffic, options.rps, options.signal);
     const clock = new ScaledClock(options.timeScale);
     const settle = (options.settleMinutes ?? 1) * MINUTE_MS;
-    const alarms = await options.alarmsFor(targetVersion, clock);
+    options.onPublished?.(stableVersion, targetVersion);
+    const names = { functionName: sandbox.definition.name, version: targetVersion, aliasName: sandbox.alias };
+    const alarms = rollbackAlarmWatch(options.template, names, sandbox.metrics, clock);
     const timeline = async () =>
       buildTimeline({
         clock,
         startedAt: events[0]?.at ?? clock.now(),
         // Warm-up traffic precedes the clock: it would fold into minutes before the rehearsal.
         responses: traffic.observed().filter((response) => response.sentAt >= clock.origin),
-        metrics: await options.readMetrics(clock.origin),
+        metrics: await readVersionMetrics(
+          sandbox.metrics,
+          sandbox.definition.name,
+          sandbox.alias,
+          clock.origin,
+        ),
         events,
       });
     /** Reports the minutes whose requests have all been answered, once the deployment has started. */
@@ -152,7 +161,7 @@ export async function rehearseRelease(options: RehearsalOptions): Promise<Rehear
 
     await clock.sleep(settle, options.signal).catch(() => undefined);
     const outcome = await runDeployment(
-      { aliasName: LIVE, currentVersion: stableVersion, targetVersion, config: options.config },
+      { aliasName: sandbox.alias, currentVersion: stableVersion, targetVersion, config: options.config },
       {
         versions: sandbox.versions,
         clock,

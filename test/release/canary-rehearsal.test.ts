@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, PROJECT_ROOT } from '../../local/config';
 import type { SynthesizedTemplate } from '../../local/release/alarm-template';
 import { parseDeploymentConfig } from '../../local/release/deployment-config';
-import { rollbackAlarmWatch } from '../../local/release/deployment-group';
 import {
   type RehearsalResult,
   rehearsalEnvironment,
@@ -66,15 +65,7 @@ function rehearse(sandbox: Sandbox, timeScale: number, toDir: string): Promise<R
     // Half a CloudWatch minute of traffic before and after: enough to see the stable version
     // alone and to catch any request that still reached the new one after the verdict.
     settleMinutes: 0.5,
-    alarmsFor: (version, clock) =>
-      rollbackAlarmWatch(
-        template,
-        { functionName: sandbox.definition.name, version, aliasName: sandbox.alias },
-        sandbox.metrics,
-        clock,
-      ),
-    readMetrics: (since) =>
-      readVersionMetrics(sandbox.metrics, sandbox.definition.name, sandbox.alias, since),
+    template,
   });
 }
 
