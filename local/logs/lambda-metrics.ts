@@ -71,7 +71,8 @@ export class LambdaMetrics {
     const now = Date.now();
     const limit = this.options.reservedConcurrency;
     if (limit !== undefined && this.inFlight.size >= limit) {
-      this.record(invocation, now, '', [['Throttles', 'Count', 1]]);
+      // A throttled invocation runs no version: Lambda files it under no ExecutedVersion.
+      this.record(invocation, now, '', [['Throttles', 'Count', 1]], false);
       return false;
     }
     this.inFlight.set(invocation.requestId, { ...invocation, admittedAt: now });
@@ -144,13 +145,13 @@ export class LambdaMetrics {
     ]);
   }
 
-  private dimensionSets(invocation: RoutedInvocation): Record<string, string>[] {
+  private dimensionSets(invocation: RoutedInvocation, executed = true): Record<string, string>[] {
     const FunctionName = this.options.functionName;
     const sets: Record<string, string>[] = [
       { FunctionName },
       { FunctionName, Resource: invocation.resource },
     ];
-    if (invocation.viaAlias) {
+    if (invocation.viaAlias && executed) {
       sets.push({ FunctionName, Resource: invocation.resource, ExecutedVersion: invocation.executedVersion });
     }
     return sets;
@@ -161,8 +162,9 @@ export class LambdaMetrics {
     timestamp: number,
     logStream: string,
     metrics: readonly (readonly [string, string, number])[],
+    executed = true,
   ): void {
-    const sets = this.dimensionSets(invocation);
+    const sets = this.dimensionSets(invocation, executed);
     this.add(
       metrics.flatMap(([name, unit, value]) =>
         sets.map((dimensions) => this.datum(timestamp, name, unit, value, dimensions, logStream)),
