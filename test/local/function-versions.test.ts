@@ -256,6 +256,8 @@ describe('AWS/Lambda metrics', () => {
     // Prepare: a version nothing else invokes
     const version = await sandbox.versions.publish();
     const byVersion = { FunctionName: 'shop', Resource: `shop:${version}` };
+    const functionWide = () => lambdaMetric('Invocations', { FunctionName: 'shop' });
+    const before = sum(await functionWide());
 
     // Act
     await invoke(`shop:${version}`);
@@ -283,19 +285,20 @@ describe('AWS/Lambda metrics', () => {
         dimensions: { ...byVersion, ExecutedVersion: version },
       }),
     ).toEqual([]);
-    expect(sum(await lambdaMetric('Invocations', { FunctionName: 'shop' }))).toBeGreaterThanOrEqual(
-      sum(invocations ?? []),
-    );
+    const after = await eventually(functionWide, (found) => sum(found) >= before + 2);
+    expect(sum(after)).toBe(before + sum(invocations ?? []));
   });
 
   it('names an unqualified invocation by the function alone as its Resource', async () => {
+    // Prepare
+    const unqualified = () => lambdaMetric('Invocations', { FunctionName: 'shop', Resource: 'shop' });
+    const before = sum(await unqualified());
+
     // Act
     await invoke('shop');
 
     // Assess
-    await eventually(
-      () => lambdaMetric('Invocations', { FunctionName: 'shop', Resource: 'shop' }),
-      (found) => sum(found) >= 1,
-    );
+    const found = await eventually(unqualified, (metrics) => sum(metrics) >= before + 1);
+    expect(sum(found)).toBe(before + 1);
   });
 });

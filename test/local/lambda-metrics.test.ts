@@ -106,11 +106,20 @@ describe('throttling at the reserved concurrency', () => {
         exactly(sandbox, {
           namespace: 'AWS/Lambda',
           metricName: 'Throttles',
-          dimensions: { FunctionName: 'shop', Resource: 'shop:live', ExecutedVersion: '1' },
+          dimensions: { FunctionName: 'shop', Resource: 'shop:live' },
         }),
       (found) => sum(found) >= 1,
     );
     expect(sum(throttles)).toBe(1);
+    // It ran no version, so none carries ExecutedVersion: an alarm on the new version's
+    // Throttles would never see it (the rollback alarm reads the alias's).
+    expect(
+      await exactly(sandbox, {
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: { FunctionName: 'shop', Resource: 'shop:live', ExecutedVersion: '1' },
+      }),
+    ).toEqual([]);
   });
 
   it('answers 500 at the HTTP API, as API Gateway does for a throttled integration', async () => {
@@ -127,13 +136,19 @@ describe('throttling at the reserved concurrency', () => {
   });
 
   it('admits again once the invoke phase of the one in flight is over', async () => {
+    // Prepare
+    const slow = await holdTheSlot();
+    const refused = await fetch(`${sandbox.apiUrl}/todos`);
+
     // Act
+    await slow;
     const answer = await eventually(
       () => fetch(`${sandbox.apiUrl}/todos`).then((response) => response.status),
-      (status) => status === 200,
+      (status) => status !== 500,
     );
 
     // Assess
+    expect(refused.status).toBe(500);
     expect(answer).toBe(200);
   });
 });

@@ -107,11 +107,13 @@ describe('execution environment lifecycle', () => {
 
     // Act
     await sandbox.observer.until(() => sandbox.observer.types().includes('platform.report'));
-    const frozen = await waitForState([runtimePid, extensionPid], 'T');
+    await waitForState([runtimePid, extensionPid], 'T');
+    // Read again: a freeze holds until the next invoke, it is not a passing state.
+    const frozen = await statesOf([runtimePid, extensionPid]);
     const second = await pool.invoke({ payload: Buffer.from('{}') });
 
     // Assess
-    expect(frozen).toBe(true);
+    expect(frozen).toEqual(['T', 'T']);
     expect(second.status).toBe('success');
     expect(json(second.payload).pid).toBe(runtimePid);
     expect(second.environmentId).toBe(first.environmentId);
@@ -147,15 +149,18 @@ describe('execution environment lifecycle', () => {
     expect(output.status).toBe('success');
     expect(lines.find((l) => l.event?.eventType === 'SHUTDOWN')?.event?.shutdownReason).toBe('spindown');
     await sandbox.observer.until(() => pool.size === 0);
-    expect(await waitForState([json(output.payload).pid], undefined)).toBe(true);
+    await waitForState([json(output.payload).pid], undefined);
+    expect(await statesOf([json(output.payload).pid])).toEqual([undefined]);
   });
 });
 
+/** The /proc state of each pid (undefined = gone). */
+const statesOf = (pids: number[]) => Promise.all(pids.map((pid) => processState(pid)));
+
 /** Polls /proc until every pid is in `state` (undefined = gone); the test timeout bounds it. */
-async function waitForState(pids: number[], state: string | undefined): Promise<boolean> {
+async function waitForState(pids: number[], state: string | undefined): Promise<void> {
   await eventually(
-    () => Promise.all(pids.map((pid) => processState(pid))),
+    () => statesOf(pids),
     (states) => states.every((s) => s === state),
   );
-  return true;
 }
