@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parseJson, readBody } from '../apis/http-exchange';
 import { type ListeningServer, listen } from '../http-listen';
 
 const TARGET_PREFIX = 'CodeDeploy_20141006.';
@@ -76,16 +77,16 @@ const executionIdFor = (deploymentId: string, lifecycleEvent: LifecycleEventName
     }),
   ).toString('base64');
 
+// A PutLifecycleEventHookExecutionStatus body is three short strings; anything near this is not one.
+const MAX_REQUEST_BYTES = 64 * 1024;
+
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
   try {
-    const value: unknown = text.trim() ? JSON.parse(text) : {};
+    const value = parseJson((await readBody(request, MAX_REQUEST_BYTES)).bytes) ?? {};
     if (typeof value === 'object' && value !== null && !Array.isArray(value))
       return value as Record<string, unknown>;
   } catch {
-    // Answered below as CodeDeploy answers a body it cannot read.
+    // Answered below as CodeDeploy answers a body it cannot read (malformed or oversized).
   }
   throw new CodeDeployError('SerializationException', 'The request body is not a JSON object');
 }

@@ -6,12 +6,14 @@
  * A fresh function per deployment, as the stack redeploys the hook with each new version's ARN.
  */
 import path from 'node:path';
+import { pause } from '../../common/deadline';
 import { DEFAULTS, PROJECT_ROOT } from '../config';
+import { functionArn } from '../environment/environment-variables';
 import { FunctionPool } from '../environment/function-pool';
 import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } from '../environment/types';
 import { LogSink } from '../logs/log-sink';
 import type { MetricStore } from '../logs/metric-store';
-import { LambdaSegmentWriter, LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
+import { LambdaSegmentWriter } from '../xray/lambda-segments';
 import type { TraceStore } from '../xray/trace-store';
 import type { CodeDeployEndpoint } from './codedeploy-endpoint';
 import type { HookResult } from './deployment-controller';
@@ -50,10 +52,6 @@ export interface HookFunctionOptions {
   readonly codeDir?: string;
 }
 
-/** The ARN of a version of the sandbox's function. */
-const versionArn = (definition: FunctionDefinition, version: string): string =>
-  `arn:aws:lambda:${definition.region}:${LOCAL_ACCOUNT_ID}:function:${definition.name}:${version}`;
-
 /** The failed steps of the hook's `smoke test finished` log line, as `: step (detail); …`. */
 function failedSteps(line: string): string | undefined {
   const start = line.indexOf('{');
@@ -70,8 +68,6 @@ function failedSteps(line: string): string | undefined {
     return undefined;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Runs the BeforeAllowTraffic hook of a deployment: invokes the hook function with
@@ -98,7 +94,7 @@ export async function runBeforeAllowTrafficHook(
         Object.entries(sandbox.definition.environment).filter(([key]) => key.startsWith('AWS_ENDPOINT_URL_')),
       ),
       AWS_XRAY_DAEMON_ADDRESS: sandbox.definition.environment.AWS_XRAY_DAEMON_ADDRESS ?? '',
-      TARGET_VERSION_ARN: versionArn(sandbox.definition, options.targetVersion),
+      TARGET_VERSION_ARN: `${functionArn(sandbox.definition)}:${options.targetVersion}`,
       AWS_ENDPOINT_URL_LAMBDA: sandbox.lambdaUrl,
       AWS_ENDPOINT_URL_CODEDEPLOY: options.codeDeploy.url,
     },
@@ -154,7 +150,7 @@ export async function runBeforeAllowTrafficHook(
       }),
     );
     const unreported = invoked.then(async (output): Promise<HookResult> => {
-      await sleep(REPORT_GRACE_MS);
+      await pause(REPORT_GRACE_MS);
       const error = output.status === 'success' ? '' : ` (${output.errorType ?? output.status})`;
       return { status: 'Failed', reason: `the hook ended without reporting a status${error}` };
     });

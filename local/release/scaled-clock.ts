@@ -5,6 +5,8 @@
  * the same clock, which keeps "one evaluation period" the same length for both.
  */
 
+import { pause } from '../../common/deadline';
+
 /** What the alarm evaluator needs to map wall-clock timestamps to CloudWatch time. */
 interface TimeScaleSettings {
   readonly timeScale: number;
@@ -40,25 +42,9 @@ export class ScaledClock implements TimeScaleSettings {
    * Waits `cloudWatchMs` of CloudWatch time.
    * @throws StoppedError when `signal` aborts first
    */
-  sleep(cloudWatchMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new StoppedError('stopped'));
-        return;
-      }
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new StoppedError('stopped'));
-      };
-      const timer = setTimeout(
-        () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        Math.max(0, cloudWatchMs / this.timeScale),
-      );
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  async sleep(cloudWatchMs: number, signal?: AbortSignal): Promise<void> {
+    await pause(cloudWatchMs / this.timeScale, signal);
+    if (signal?.aborted) throw new StoppedError('stopped');
   }
 
   /** Waits until CloudWatch time `cloudWatchMs` (at once when it has passed). */
