@@ -24,7 +24,7 @@
  *   cannot repair the second.
  * Spans follow the same rules, except that nothing falls back: spans not taken are dropped.
  */
-import type { Agent, ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { RECEIVER_CONTENT_TYPES, RECEIVER_HEADERS, RECEIVER_PATHS } from '../../contracts/telemetry-receiver';
 
 // Long enough for a receiver that answers at once on loopback even on a busy host. A freeze
@@ -38,6 +38,8 @@ const MAX_ATTEMPTS = 3;
 // (synchronously, before the environment can freeze), then one send probes the receiver
 // again. Covers a function deployed without the extension.
 const RECEIVER_DOWN_MS = 10_000;
+// Connections kept open between invocations: one send of spans and one of EMF at a time.
+const MAX_IDLE_SOCKETS = 2;
 
 /** Counters of what was delivered, what was lost and what fell back to stdout. */
 export interface DeliveryCounters {
@@ -93,13 +95,12 @@ export class ReceiverClient {
   readonly #host: string;
   readonly #port: number;
   readonly #timeoutMs: number;
-  // node:http is loaded at the first send, after the first response, not at
-  // import: a function that does not load it already (the AWS SDK does) keeps
-  // it out of its cold start.
-  #http?: typeof import('node:http');
-  // One keep-alive connection saves the TCP handshake per invocation; idle
-  // sockets are unref'ed by Node, so they never hold a process open.
-  #agent?: Agent;
+  // node:net is loaded at the first send, after the first response, not at import.
+  #net?: typeof import('node:net');
+  // Keep-alive connections save the TCP handshake per invocation; idle ones are unref'ed, so
+  // they never hold a process open, and at most MAX_IDLE_SOCKETS are kept.
+  readonly #idle: Socket[] = [];
+  readonly #hostHeader: string;
   readonly #stdout: LineSink;
   readonly #inFlight = new Set<Promise<void>>();
   #downUntil = 0;
@@ -113,6 +114,7 @@ export class ReceiverClient {
     const separator = address.lastIndexOf(':');
     this.#host = address.slice(0, separator).replace(/^\[|\]$/g, '');
     this.#port = Number(address.slice(separator + 1));
+    this.#hostHeader = address;
     this.#stdout = options.stdout ?? ((text) => process.stdout.write(text));
     this.#timeoutMs = options.timeoutMs ?? SEND_TIMEOUT_MS;
   }
@@ -175,6 +177,13 @@ export class ReceiverClient {
     attempt(1);
   }
 
+  /**
+   * One attempt: a plain HTTP/1.1 request written in one piece on a kept-alive or new socket,
+   * and the status line of its answer. Written on `node:net` rather than `node:http`: the
+   * receiver's answer needs only its status, and the general client's request and response
+   * machinery costs several times the CPU of the write itself, spent between the response and
+   * the runtime's next `next`, which the platform bills as function duration.
+   */
   #post(
     path: string,
     contentType: string,
@@ -200,51 +209,137 @@ export class ReceiverClient {
         settle();
       }
     };
-    let req: ClientRequest | undefined;
-    let connected = false;
+    let socket: Socket | undefined;
     try {
-      this.#http ??= process.getBuiltinModule('node:http');
-      this.#agent ??= new this.#http.Agent({ keepAlive: true, maxSockets: 2 });
-      req = this.#http.request(
-        {
-          host: this.#host,
-          port: this.#port,
-          method: 'POST',
-          path,
-          agent: this.#agent,
-          timeout: this.#timeoutMs,
-          headers: {
-            'content-type': contentType,
-            'content-length': Buffer.byteLength(body),
-            [RECEIVER_HEADERS.batchId]: batchId,
-          },
-        },
-        (res) => {
-          // The status line is the receiver's verdict; losing the rest of the answer changes
-          // nothing. The body is drained so the connection can be kept alive.
-          res.resume();
-          finish((res.statusCode ?? 500) < 300 ? 'taken' : 'refused');
-        },
-      );
-      const sent = req;
-      sent.on('socket', (socket) => {
-        if (!socket.connecting) connected = true;
-        else socket.once('connect', () => (connected = true));
-      });
-      sent.on('timeout', () => sent.destroy(new Error('receiver timeout')));
-      sent.on('error', (error: NodeJS.ErrnoException) => {
+      socket = this.#idle.pop() ?? this.#connect();
+      const sent = socket;
+      // A kept-alive socket is connected: whatever happens to it now may be after the
+      // receiver read the request.
+      let connected = !sent.connecting;
+      if (!connected) sent.once('connect', () => (connected = true));
+      const answer = new ResponseReader();
+      const onData = (chunk: Buffer) => {
+        const status = answer.push(chunk);
+        if (status === undefined || finished) return;
+        // The status line is the receiver's verdict; the rest of the answer only decides
+        // whether the connection can carry the next request.
+        if (answer.complete) release(answer.reusable);
+        else answer.onComplete = () => release(answer.reusable);
+        finish(status < 300 ? 'taken' : 'refused');
+      };
+      const onError = (error: NodeJS.ErrnoException) => {
+        detach();
+        sent.destroy();
+        if (finished) return;
         if (connected) {
           finish('unknown');
           return;
         }
         if (error.code === 'ECONNREFUSED') this.#downUntil = Date.now() + RECEIVER_DOWN_MS;
         finish('unreachable');
-      });
-      sent.end(body);
+      };
+      const onClose = () =>
+        onError(Object.assign(new Error('receiver closed the connection'), { code: 'ECONNRESET' }));
+      const onTimeout = () => {
+        detach();
+        sent.destroy();
+        finish(connected ? 'unknown' : 'unreachable');
+      };
+      const detach = () => {
+        sent.off('data', onData);
+        sent.off('error', onError);
+        sent.off('close', onClose);
+        sent.off('timeout', onTimeout);
+        sent.setTimeout(0);
+      };
+      const release = (reusable: boolean) => {
+        detach();
+        if (reusable && this.#idle.length < MAX_IDLE_SOCKETS && !sent.destroyed) {
+          sent.unref();
+          sent.once('error', () => sent.destroy());
+          sent.once('close', () => this.#forget(sent));
+          this.#idle.push(sent);
+        } else {
+          sent.destroy();
+        }
+      };
+      sent.ref();
+      sent.removeAllListeners('error');
+      sent.removeAllListeners('close');
+      sent.on('data', onData);
+      sent.on('error', onError);
+      sent.on('close', onClose);
+      sent.on('timeout', onTimeout);
+      sent.setTimeout(this.#timeoutMs);
+      sent.write(
+        `POST ${path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\ncontent-type: ${contentType}\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n${RECEIVER_HEADERS.batchId}: ${batchId}\r\n\r\n${body}`,
+      );
     } catch {
-      // http.request throws before any byte leaves (e.g. an invalid header): nothing was sent.
-      if (!req) finish('unreachable');
-      else finish(connected ? 'unknown' : 'unreachable');
+      // Nothing was written when the socket could not even be made.
+      socket?.destroy();
+      finish('unreachable');
     }
+  }
+
+  #connect(): Socket {
+    this.#net ??= process.getBuiltinModule('node:net');
+    const socket = this.#net.connect({ host: this.#host, port: this.#port });
+    socket.setNoDelay(true);
+    return socket;
+  }
+
+  #forget(socket: Socket): void {
+    const index = this.#idle.indexOf(socket);
+    if (index >= 0) this.#idle.splice(index, 1);
+  }
+}
+
+/**
+ * Reads one HTTP/1.1 answer: its status code, then its body's end, as far as framing needs,
+ * so that a kept-alive connection is handed on only once nothing of this answer is left on it.
+ * An answer framed otherwise than by `content-length` (chunked, or until close) ends the
+ * connection instead.
+ */
+class ResponseReader {
+  status?: number;
+  complete = false;
+  reusable = false;
+  onComplete?: () => void;
+  #head = '';
+  #remaining = 0;
+
+  /** Feeds bytes; returns the status code once the head is read (every call after that too). */
+  push(chunk: Buffer): number | undefined {
+    if (this.status === undefined) {
+      this.#head += chunk.toString('latin1');
+      const end = this.#head.indexOf('\r\n\r\n');
+      if (end < 0) return undefined;
+      const head = this.#head.slice(0, end);
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      this.status = match ? Number(match[1]) : 500;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      this.reusable =
+        match !== null &&
+        length !== null &&
+        !/\r\nconnection:\s*close/i.test(head) &&
+        /^HTTP\/1\.1/.test(head);
+      const bodyBytes = this.#head.length - end - 4;
+      this.#remaining = (length ? Number(length[1]) : 0) - bodyBytes;
+      this.#head = '';
+      if (this.#remaining < 0) this.reusable = false;
+      if (!this.reusable || this.#remaining <= 0) this.#end();
+      return this.status;
+    }
+    this.#remaining -= chunk.length;
+    if (this.#remaining < 0) this.reusable = false;
+    if (this.#remaining <= 0) this.#end();
+    return this.status;
+  }
+
+  #end(): void {
+    if (this.complete) return;
+    this.complete = true;
+    this.onComplete?.();
   }
 }
