@@ -89,6 +89,7 @@ async function main(): Promise<void> {
         ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? `  (npm run token -- --sub alice${config.stateDir === DEFAULTS.stateDir ? '' : ` --state-dir ${relative(config.stateDir)}`})` : ''}`
         : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s${config.reservedConcurrency === undefined ? '' : `, reserved concurrency ${config.reservedConcurrency}`})`,
+      `  runtime        Node ${sandbox.node.version} (${sandbox.node.source === 'package' ? sandbox.node.path : "the host's"})${sandbox.node.notice ? `\n  notice         ${sandbox.node.notice}` : ''}`,
       `  versions       HTTP API -> alias ${sandbox.alias} -> version ${served} (${relative(config.codeDir)} as copied at start; a rebuild reaches only $LATEST)`,
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName}:${sandbox.alias} out.json; no qualifier: $LATEST)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,

@@ -12,6 +12,7 @@ import { DEFAULTS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
 import { functionVersion } from './environment/environment-variables';
 import { FunctionPool } from './environment/function-pool';
+import { type RuntimeNode, runtimeNode } from './environment/runtime-node';
 import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } from './environment/types';
 import { startHttpApi } from './http-api/server';
 import { startInvokeApi } from './invoke-api';
@@ -100,6 +101,8 @@ export interface Sandbox {
   readonly logsEndpoint: string;
   /** The function as configured: `$LATEST`. */
   readonly definition: FunctionDefinition;
+  /** The Node the function and the extensions run on (see `runtime-node.ts`). */
+  readonly node: RuntimeNode;
   /** Published versions and aliases; version 1 and the alias exist from the start. */
   readonly versions: FunctionVersions;
   /** The alias the HTTP API integrates. */
@@ -312,6 +315,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dynamodbEndpoint,
       logsEndpoint: logsApi.url,
       definition,
+      node: runtimeNode(),
       versions,
       alias,
       paths,

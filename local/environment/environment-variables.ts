@@ -3,6 +3,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_RECEIVER_ADDRESS, RECEIVER_ADDRESS_VARIABLE } from '../../contracts/telemetry-receiver';
+import { runtimeNode } from './runtime-node';
 import type { FunctionDefinition } from './types';
 
 const RECEIVER_PORT = DEFAULT_RECEIVER_ADDRESS.slice(DEFAULT_RECEIVER_ADDRESS.lastIndexOf(':') + 1);
@@ -51,8 +52,8 @@ function shared(facts: EnvironmentFacts): {
   reserved: Record<string, string>;
 } {
   const { def, address } = facts;
-  // The node that runs the sandbox stands in for /var/lang/bin/node.
-  const nodeBin = path.dirname(process.execPath);
+  // The runtime's Node stands in for /var/lang/bin/node: extensions launched with `node` find it first.
+  const nodeBin = path.dirname(runtimeNode().path);
   return {
     defaults: {
       // Dummy credentials, as `sam local` provides: SDK clients sign without an account.
@@ -94,7 +95,7 @@ export function runtimeVariables(facts: EnvironmentFacts): Record<string, string
     runtimeOnly.AWS_EXECUTION_ENV = NODE_EXECUTION_ENV;
     runtimeOnly.LAMBDA_RUNTIME_DIR = facts.runtimeDir;
     // The managed nodejs24.x runtime never sees the AWS SDK's warning about Node
-    // versions below 22; the Node that stands in for it here may be 20.
+    // versions below 22; the host's Node that stands in for it when no Node 24 is installed may be 20.
     runtimeOnly.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     runtimeOnly.NODE_PATH = [
       ...layerPaths(def, 'nodejs/node24/node_modules'),

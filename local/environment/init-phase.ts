@@ -13,6 +13,7 @@ import { findBootstrap, findExtensions } from './layer-extensions';
 import type { InitPhase, Lifecycle } from './lifecycle';
 import type { PlatformTelemetry } from './platform-telemetry';
 import type { ProcessSupervisor } from './process-supervisor';
+import { runtimeNode } from './runtime-node';
 import type { FunctionDefinition, InvokeStatus } from './types';
 
 /** Lambda limits Init to 10 s (on-demand). */
@@ -70,7 +71,7 @@ export async function runInit(context: InitContext, phase: InitPhase, limitMs: n
   if (completed && !failed()) {
     const bootstrap = await findBootstrap(def.codeDir);
     supervisor.startRuntime({
-      command: bootstrap ?? process.execPath,
+      command: bootstrap ?? runtimeNode().path,
       args: bootstrap ? [] : [await nodeRuntimeEntry()],
       cwd: def.codeDir,
       env: runtimeVariables({ ...facts, runtimeDir: bootstrap ? undefined : RUNTIME_DIR }),

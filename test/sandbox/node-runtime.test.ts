@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runtimeNode } from '../../local/environment/runtime-node';
 import {
   INIT_ERROR_DIR,
   json,
@@ -39,6 +40,24 @@ describe('emulated nodejs24.x runtime', () => {
     expect(first.traceId).toMatch(/^Root=1-5759e988-bd862e3fe1be46a994272793;Parent=[0-9a-f]{16};Sampled=1$/);
     expect(json(untraced.payload).traceId).not.toContain('5759e988');
     expect(traced.logTail).toMatch(new RegExp(`\\t${traced.requestId}\\tINFO\\techo \\{"n":1\\}`));
+  });
+
+  it("runs the function and the layer's extensions on the deployed runtime's Node major", async () => {
+    // Prepare
+    const layer = await sandbox.layer(['alpha']);
+    const pool = await sandbox.pool({ codeDir: NODE_FUNCTIONS_DIR, handler: 'index.echo', layers: [layer] });
+    const expected = runtimeNode();
+
+    // Act
+    const output = await pool.invoke({ payload: Buffer.from('{}') });
+
+    // Assess
+    expect(json(output.payload).node).toBe(expected.version);
+    const started = (await sandbox.recorded('alpha')).find((line) => line.kind === 'started');
+    expect(started?.node).toBe(expected.version);
+    // Where the npm package that ships Node 24 is installed (npm ci on Linux), nothing falls back.
+    if (expected.notice === undefined) expect(expected.version).toMatch(/^v24\./);
+    else expect(expected.version).toBe(process.version);
   });
 
   it('runs a callback handler', async () => {

@@ -38,6 +38,8 @@ export interface RecordedLine {
   kind: 'started' | 'registered' | 'subscribed' | 'telemetry' | 'next' | 'event';
   at: number;
   pid?: number;
+  /** `process.version` of the Node that ran the extension (`started`). */
+  node?: string;
   env?: Record<string, string | null>;
   status?: number;
   id?: string;
