@@ -83,6 +83,6 @@ export function describeAssumptions(assumptions: CostAssumptions = DEFAULT_COST_
     `arm64 $${assumptions.pricePerGbSecond} per GB-second`,
     `$${assumptions.pricePerMillionRequests.toFixed(2)} per million requests`,
     'cold request billed as init + first invoke (INIT is billed on managed runtimes since August 2025)',
-    'durations measured on this machine at full core speed; Lambda gives 128 MB about 1/14 of a vCPU, so real 128 MB durations are longer',
+    'durations measured in the sandbox at each size; where cgroups enforce it, invokes get the CPU share Lambda gives that size (1,769 MB = one vCPU) and init runs unthrottled, otherwise they ran at full core speed and real durations at small sizes are longer',
   ];
 }

@@ -7,6 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runtimeNode } from '../local/environment/runtime-node';
 import { ARTICLE_REFERENCE_128MB, DEFAULT_COST_ASSUMPTIONS, estimateCost } from './cost-model';
 import { measureExtensionStart, projectExtensionSubjects } from './extension-start/extension-start';
 import { buildFloors } from './extension-start/floors';
@@ -17,7 +18,7 @@ import { EXTENSION_LAYER, RESULTS_DIR, ROOT } from './paths';
 import { progress } from './progress';
 import { renderReadmeSection, replaceReadmeSection } from './report/readme-section';
 import { writeResults } from './report/write-results';
-import type { CostResult, RunResult, VariantId, VariantSizes } from './run-result';
+import type { CostResult, MemorySizeResult, RunResult, VariantId, VariantSizes } from './run-result';
 import { measureThroughSandbox } from './sandbox-stages';
 import { measureArtifact } from './sizes';
 import { evaluateTargets } from './targets';
@@ -60,42 +61,54 @@ async function sizesOf(runtimes: VariantRuntime[]): Promise<VariantSizes[]> {
   return sizes;
 }
 
-function costOf(result: RunResult): CostResult | undefined {
-  const cold = result.coldStart?.byVariant;
-  const warm = result.warmPath?.byVariant;
+/** Prices each variant at the size it was measured at, from that size's own billed durations. */
+function costOf(measured: MemorySizeResult): CostResult | undefined {
+  const cold = measured.coldStart?.byVariant;
+  const warm = measured.warmPath?.byVariant;
   if (!cold || !warm) return undefined;
+  const assumptions = { ...DEFAULT_COST_ASSUMPTIONS, memorySizesMb: [measured.sizing.memoryMb] };
   const byVariant: CostResult['byVariant'] = {};
   for (const { id } of VARIANTS) {
     const coldFigures = cold[id];
     const warmFigures = warm[id];
     if (!coldFigures || !warmFigures) continue;
-    byVariant[id as VariantId] = estimateCost({
-      warmBilledMs: warmFigures.billedDurationMs.p50,
-      initMs: coldFigures.initMs.p50,
-      coldInvokeBilledMs: coldFigures.firstInvokeBilledMs.p50,
-    });
+    byVariant[id as VariantId] = estimateCost(
+      {
+        warmBilledMs: warmFigures.billedDurationMs.p50,
+        initMs: coldFigures.initMs.p50,
+        coldInvokeBilledMs: coldFigures.firstInvokeBilledMs.p50,
+      },
+      assumptions,
+    );
   }
   if (Object.keys(byVariant).length === 0) return undefined;
-  return { assumptions: DEFAULT_COST_ASSUMPTIONS, byVariant, article: ARTICLE_REFERENCE_128MB };
+  return { assumptions, byVariant, article: ARTICLE_REFERENCE_128MB };
 }
 
 async function runBench(options: BenchOptions): Promise<RunResult> {
+  const node = runtimeNode();
   const result: RunResult = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     mode: options.mode,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: await describeMachine(),
     variants: VARIANTS.map(({ id, label, description }) => ({ id, label, description })),
+    runtimeNode: {
+      version: node.version,
+      source: node.source,
+      ...(node.notice ? { notice: node.notice } : {}),
+    },
     sizes: [],
+    bySize: [],
     targets: [],
     missing: [],
   };
   const wants = (name: Stage): boolean => options.stages.includes(name);
   progress(
     'bench',
-    `${options.mode} run, stages: ${options.stages.join(', ')}; load average ${result.machine.loadAverageAtStart.toFixed(2)}`,
+    `${options.mode} run, stages: ${options.stages.join(', ')}; memory ${options.memorySizesMb.join(', ')} MB; functions and extensions on Node ${node.version}${node.notice ? ` (${node.notice})` : ''}; load average ${result.machine.loadAverageAtStart.toFixed(2)}`,
   );
 
   const built = await stage(result, 'build', () => buildVariants());
@@ -136,31 +149,34 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
     );
   }
   if ((wants('cold-start') || wants('warm-path')) && built) {
-    const measured = await stage(result, wants('cold-start') ? 'cold-start' : 'warm-path', () =>
-      measureThroughSandbox(
-        runtimes,
-        {
-          coldStarts: wants('cold-start') ? options.coldStarts : 0,
-          warmSeconds: wants('warm-path') ? options.warmSeconds : 0,
-          warmConnections: options.warmConnections,
-          warmRounds: options.warmRounds,
-        },
-        result.missing,
-      ),
-    );
-    if (measured?.coldStart) result.coldStart = measured.coldStart;
-    if (measured?.warmPath) result.warmPath = measured.warmPath;
+    for (const memoryMb of options.memorySizesMb) {
+      const measured = await stage(result, wants('cold-start') ? 'cold-start' : 'warm-path', () =>
+        measureThroughSandbox(
+          runtimes,
+          {
+            coldStarts: wants('cold-start') ? options.coldStarts : 0,
+            warmSeconds: wants('warm-path') ? options.warmSeconds : 0,
+            warmConnections: options.warmConnections,
+            warmRounds: options.warmRounds,
+            memoryMb,
+          },
+          result.missing,
+        ),
+      );
+      if (!measured) continue;
+      const cost = costOf(measured);
+      if (cost) measured.cost = cost;
+      else
+        result.missing.push({
+          stage: 'cost',
+          reason: `${memoryMb} MB: needs cold-start and warm-path figures of the same variant`,
+        });
+      result.bySize.push(measured);
+    }
   }
   for (const skipped of STAGES.filter((name) => !wants(name))) {
     result.missing.push({ stage: skipped, reason: 'not requested in this run (--only/--skip)' });
   }
-  const cost = costOf(result);
-  if (cost) result.cost = cost;
-  else
-    result.missing.push({
-      stage: 'cost',
-      reason: 'needs cold-start and warm-path figures of the same variant',
-    });
   result.targets = evaluateTargets(result);
   result.finishedAt = new Date().toISOString();
   return result;

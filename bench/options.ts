@@ -29,15 +29,25 @@ export interface BenchOptions {
   throughputSeconds: number;
   /** Spans in the memory burst. */
   burstSpans: number;
+  /** Lambda memory sizes (MB) the sandbox stages run at, each with its CPU share. */
+  memorySizesMb: number[];
   /** `--help`: print the usage text and run nothing. */
   help: boolean;
 }
+
+/** The smallest size and a common production size: the CPU share differs eightfold between them. */
+export const DEFAULT_MEMORY_SIZES_MB = [128, 1024];
+// Lambda's allowed range of function memory.
+const MIN_MEMORY_MB = 128;
+const MAX_MEMORY_MB = 10_240;
 
 export const USAGE = `Usage: npm run bench -- [options]
 
 Measures what the project's telemetry costs and writes the report under bench/results/.
 
   --quick            fewer samples per stage
+  --memory MB,...    Lambda memory sizes for cold start, warm path and cost
+                     (default ${DEFAULT_MEMORY_SIZES_MB.join(',')}; 128 to 10240)
   --only STAGE,...   run only these stages
   --skip STAGE,...   run every stage but these
   --help             print this text
@@ -75,6 +85,20 @@ function parseStages(flag: string, value: string | undefined): Stage[] {
   return names as Stage[];
 }
 
+function parseMemorySizes(value: string | undefined): number[] {
+  if (value === undefined) return DEFAULT_MEMORY_SIZES_MB;
+  const sizes = value.split(',').map((entry) => entry.trim());
+  return sizes.map((entry) => {
+    const parsed = Number(entry);
+    if (!/^\d+$/.test(entry) || parsed < MIN_MEMORY_MB || parsed > MAX_MEMORY_MB) {
+      throw new UsageError(
+        `--memory needs sizes in MB from ${MIN_MEMORY_MB} to ${MAX_MEMORY_MB}, comma-separated (e.g. 128,1024); got "${entry}"`,
+      );
+    }
+    return parsed;
+  });
+}
+
 /**
  * A flag's value as a whole number of at least 1, or `fallback` when the flag is absent.
  *
@@ -95,6 +119,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     quick: { type: 'boolean' },
     only: { type: 'string' },
     skip: { type: 'string' },
+    memory: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   const only = values.only === undefined ? undefined : parseStages('--only', values.only);
@@ -107,6 +132,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     mode: quick ? 'quick' : 'full',
     stages,
     ...counts,
+    memorySizesMb: [...new Set(parseMemorySizes(values.memory))],
     warmConnections: 1,
     help: values.help ?? false,
   };

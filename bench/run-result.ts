@@ -86,6 +86,8 @@ export interface WarmPathFigures {
   billedDurationMs: Summary;
   /** `platform.report` end minus `platform.runtimeDone`: what extensions add after the response. */
   postRuntimeMs: Summary;
+  /** `platform.report` maxMemoryUsedMB: function and extensions together, as the environment measures it. */
+  maxMemoryUsedMb: Summary;
   /** Latency histogram (bucket counts over [0, histogramUpperMs)). */
   latencyHistogram: number[];
   histogramUpperMs: number;
@@ -110,6 +112,33 @@ export interface ExtensionThroughputResult {
   rssMbAfter: number;
 }
 
+/** The Node the sandbox ran the function and the extensions on. */
+export interface RuntimeNodeInfo {
+  version: string;
+  source: 'package' | 'host';
+  /** Why it is not the deployed runtime's major, when it is not. */
+  notice?: string;
+}
+
+/** How the sandbox sized the execution environments of one memory setting. */
+export interface EnvironmentSizing {
+  memoryMb: number;
+  /** True when cgroups enforced the CPU share and the memory limit. */
+  constrained: boolean;
+  /** vCPUs during invokes (1,769 MB = 1), when constrained. */
+  cpuShare?: number;
+  /** Why the environment ran unconstrained, when it did. */
+  reason?: string;
+}
+
+/** Cold start, warm path and cost at one Lambda memory size. */
+export interface MemorySizeResult {
+  sizing: EnvironmentSizing;
+  coldStart?: ColdStartResult;
+  warmPath?: WarmPathResult;
+  cost?: CostResult;
+}
+
 export interface CostResult {
   assumptions: CostAssumptions;
   byVariant: Partial<Record<VariantId, CostEstimate[]>>;
@@ -132,19 +161,20 @@ export interface MissingFigure {
 }
 
 export interface RunResult {
-  schemaVersion: 1;
+  schemaVersion: 2;
   mode: 'quick' | 'full';
   command: string;
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
   variants: Array<{ id: VariantId; label: string; description: string }>;
+  /** The Node every variant's function and extensions ran on. */
+  runtimeNode: RuntimeNodeInfo;
   sizes: VariantSizes[];
-  coldStart?: ColdStartResult;
+  /** One entry per Lambda memory size measured, in the order of `--memory`. */
+  bySize: MemorySizeResult[];
   extensionStart?: ExtensionStartResult;
-  warmPath?: WarmPathResult;
   extensionThroughput?: ExtensionThroughputResult;
-  cost?: CostResult;
   targets: TargetStatus[];
   missing: MissingFigure[];
 }

@@ -24,7 +24,14 @@ import type { FunctionRunner } from '../local/traced-function';
 import { NullSink } from './null-sink';
 import { BENCH_DIST } from './paths';
 import { progress } from './progress';
-import type { ColdStartResult, MissingFigure, WarmPathFigures, WarmPathResult } from './run-result';
+import type {
+  ColdStartResult,
+  EnvironmentSizing,
+  MemorySizeResult,
+  MissingFigure,
+  WarmPathFigures,
+  WarmPathResult,
+} from './run-result';
 import { histogram, summarize } from './statistics';
 import { labelOf } from './variant-catalog';
 import type { VariantRuntime } from './variants/build-variants';
@@ -32,7 +39,7 @@ import type { VariantRuntime } from './variants/build-variants';
 interface ReportRecord {
   requestId: string;
   status: string;
-  metrics: { durationMs: number; billedDurationMs: number; initDurationMs?: number };
+  metrics: { durationMs: number; billedDurationMs: number; maxMemoryUsedMB: number; initDurationMs?: number };
 }
 interface RuntimeDoneRecord {
   requestId: string;
@@ -109,11 +116,15 @@ const REQUEST_TIMEOUT_MS = 35_000;
 // Closing waits for SHUTDOWN's 2 s deadline; more than this means something is stuck.
 const CLOSE_TIMEOUT_MS = 10_000;
 
-async function startVariantSandbox(runtime: VariantRuntime, stage: string): Promise<VariantSandbox> {
+async function startVariantSandbox(
+  runtime: VariantRuntime,
+  stage: string,
+  memoryMb: number,
+): Promise<VariantSandbox> {
   const events = new PlatformEvents();
   // Spans of (c) go to a null OTLP backend; the others use the sandbox's own X-Ray stand-in.
   const sink = await NullSink.start();
-  const stateDir = path.join(BENCH_DIST, 'state', `${stage}-${runtime.id}`);
+  const stateDir = path.join(BENCH_DIST, 'state', `${stage}-${memoryMb}-${runtime.id}`);
   await rm(stateDir, { recursive: true, force: true });
   let runner: RecyclingRunner | undefined;
   const sandbox = await startSandbox({
@@ -122,7 +133,7 @@ async function startVariantSandbox(runtime: VariantRuntime, stage: string): Prom
     handler: runtime.handler,
     layers: runtime.layers,
     environment: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...runtime.environment },
-    memoryMb: 128,
+    memoryMb,
     timeoutSec: TIMEOUT_SEC,
     concurrency: 1,
     inMemory: true,
@@ -279,9 +290,11 @@ function warmFigures(
   const durations: number[] = [];
   const billed: number[] = [];
   const postRuntime: number[] = [];
+  const memoryUsed: number[] = [];
   for (const report of samples.reports) {
     const done = variant.events.runtimeDone.get(report.requestId);
     billed.push(report.metrics.billedDurationMs);
+    memoryUsed.push(report.metrics.maxMemoryUsedMB);
     if (done?.metrics) {
       durations.push(done.metrics.durationMs);
       postRuntime.push(Math.max(0, report.metrics.durationMs - done.metrics.durationMs));
@@ -305,9 +318,19 @@ function warmFigures(
     functionDurationMs: summarize(durations, `${runtime.id} function duration`),
     billedDurationMs: summarize(billed, `${runtime.id} billed duration`),
     postRuntimeMs: summarize(postRuntime, `${runtime.id} post-runtime`),
+    maxMemoryUsedMb: summarize(memoryUsed, `${runtime.id} max memory used`),
     latencyHistogram: histogram(samples.latencies, HISTOGRAM_UPPER_MS, HISTOGRAM_BUCKETS),
     histogramUpperMs: HISTOGRAM_UPPER_MS,
   };
+}
+
+/** How the sandbox sized the environments: what the bench reports beside each size's figures. */
+function sizingOf(_sandbox: Sandbox, memoryMb: number): EnvironmentSizing {
+  return unsized(memoryMb);
+}
+
+function unsized(memoryMb: number): EnvironmentSizing {
+  return { memoryMb, constrained: false, reason: 'the sandbox did not report its sizing' };
 }
 
 /** What to measure through the sandbox. */
@@ -319,6 +342,8 @@ export interface SandboxPlan {
   warmConnections: number;
   /** Warm load is split into this many slices, interleaved across variants. */
   warmRounds: number;
+  /** The function's memory: the sandbox gives the environment the CPU share Lambda gives it. */
+  memoryMb: number;
 }
 
 /**
@@ -331,7 +356,7 @@ export async function measureThroughSandbox(
   runtimes: VariantRuntime[],
   plan: SandboxPlan,
   missing: MissingFigure[],
-): Promise<{ coldStart?: ColdStartResult; warmPath?: WarmPathResult }> {
+): Promise<MemorySizeResult> {
   const live: Array<{ runtime: VariantRuntime; variant: VariantSandbox; todoUrl: string }> = [];
   const fail = (stage: string, runtime: VariantRuntime, error: unknown) => {
     const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -342,7 +367,11 @@ export async function measureThroughSandbox(
     for (const runtime of runtimes) {
       let variant: VariantSandbox | undefined;
       try {
-        variant = await withTimeout(startVariantSandbox(runtime, 'sandbox'), 30_000, 'starting the sandbox');
+        variant = await withTimeout(
+          startVariantSandbox(runtime, 'sandbox', plan.memoryMb),
+          30_000,
+          'starting the sandbox',
+        );
         const todoUrl = await withTimeout(seedTodo(variant.sandbox.apiUrl), 30_000, 'the first request');
         live.push({ runtime, variant, todoUrl });
       } catch (error) {
@@ -350,9 +379,11 @@ export async function measureThroughSandbox(
         await variant?.close();
       }
     }
-    progress('sandbox', `${live.length} variant sandboxes ready`);
+    progress('sandbox', `${live.length} variant sandboxes ready at ${plan.memoryMb} MB`);
 
-    const result: { coldStart?: ColdStartResult; warmPath?: WarmPathResult } = {};
+    const result: MemorySizeResult = {
+      sizing: live[0] ? sizingOf(live[0].variant.sandbox, plan.memoryMb) : unsized(plan.memoryMb),
+    };
     if (plan.coldStarts > 0) {
       const samples = new Map(
         live.map(({ runtime }) => [

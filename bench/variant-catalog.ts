@@ -22,7 +22,7 @@ export const VARIANTS: readonly VariantDescription[] = [
     id: 'adot',
     label: '(c) OpenTelemetry layer style',
     description:
-      '(a) plus @opentelemetry/sdk-node, auto-instrumentations-node and the OTLP exporter, started by a wrapper loaded with NODE_OPTIONS before the handler, as the OpenTelemetry Lambda layer does',
+      "(a) plus @opentelemetry/sdk-node, auto-instrumentations-node and the OTLP exporter, started by a wrapper loaded with NODE_OPTIONS before the handler, as the OpenTelemetry Lambda layer does; the layer's compiled collector extension is stood in for by the C floor extension (registers, then waits on event/next), so its registration is paid as in Lambda, not its export work",
   },
   {
     id: 'powertools',

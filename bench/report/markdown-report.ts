@@ -3,16 +3,13 @@
  * the writer decides where the files go.
  */
 import { ARTICLE_REFERENCE_128MB, describeAssumptions } from '../cost-model';
-import type { RunResult, VariantId } from '../run-result';
+import type { MemorySizeResult, RunResult } from '../run-result';
 import type { Summary } from '../statistics';
 import { labelOf } from '../variant-catalog';
 import { barChart, distributionChart } from './svg-charts';
 
-/** File names of the charts, relative to the Markdown file. */
-export interface ChartFiles {
-  coldStart: string;
-  latency: string;
-}
+/** Names the chart files, relative to the Markdown file: one of each kind per memory size. */
+export type ChartFiles = (chart: 'cold-start' | 'latency', memoryMb: number) => string;
 
 export interface RenderedReport {
   markdown: string;
@@ -49,7 +46,11 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
         ['CPU', `${machine.cpuModel} × ${machine.cores}`],
         ['memory', `${machine.memoryGb.toFixed(1)} GB`],
         ['OS', `${machine.platform} ${machine.arch}`],
-        ['Node.js', machine.nodeVersion],
+        ['Node.js (bench)', machine.nodeVersion],
+        [
+          'Node.js (functions and extensions)',
+          `${result.runtimeNode.version}${result.runtimeNode.source === 'package' ? ' (npm package node-linux-*)' : ''}${result.runtimeNode.notice ? `: ${result.runtimeNode.notice}` : ''}`,
+        ],
         ['commit', `${machine.commit}${machine.dirty ? ' (work tree had uncommitted changes)' : ''}`],
         ['load average at start (1 min)', machine.loadAverageAtStart.toFixed(2)],
       ],
@@ -81,51 +82,9 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
     '',
   );
 
-  const cold = result.coldStart;
   out.push('## Cold start', '');
-  if (cold && Object.keys(cold.byVariant).length > 0) {
-    const baseline = cold.byVariant.none;
-    const rows: string[][] = [];
-    const bars = [];
-    for (const variant of result.variants) {
-      const figures = cold.byVariant[variant.id];
-      if (!figures) continue;
-      rows.push([
-        variant.label,
-        fixed(figures.initMs.p50),
-        fixed(figures.initMs.p90),
-        ratioText(figures.initMs.p50, baseline?.initMs.p50),
-        spread(figures.initMs),
-        fixed(figures.firstByteMs.p50),
-        fixed(figures.firstByteMs.p90),
-        ratioText(figures.firstByteMs.p50, baseline?.firstByteMs.p50),
-        String(figures.initMs.n),
-      ]);
-      bars.push({ label: variant.label, value: figures.initMs.p50, whisker: figures.initMs.p90 });
-    }
-    out.push(
-      `Fresh execution environments through the sandbox, ${cold.samplesPerVariant} per variant: init duration from the Telemetry API (\`initDurationMs\` of the first \`platform.report\`; one discarded start per variant first), time to first byte at the HTTP front door for the request that caused the cold start.`,
-      '',
-      table(
-        [
-          'variant',
-          'init p50 ms',
-          'init p90 ms',
-          'init vs (a)',
-          'init spread',
-          'first byte p50 ms',
-          'first byte p90 ms',
-          'first byte vs (a)',
-          'n',
-        ],
-        rows,
-      ),
-      '',
-      `![cold start by variant](${chartFiles.coldStart})`,
-      '',
-    );
-    charts[chartFiles.coldStart] = barChart('Init duration by variant (median, whisker to p90)', 'ms', bars);
-  } else out.push('Not measured in this run (see Missing).', '');
+  for (const size of result.bySize) out.push(...coldStartSection(result, size, chartFiles, charts));
+  if (!result.bySize.some((size) => size.coldStart)) out.push('Not measured in this run (see Missing).', '');
 
   const start = result.extensionStart;
   out.push('## Extension start', '');
@@ -165,59 +124,9 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
     if (start.missingBuilds.length > 0) out.push(`Not measured: ${start.missingBuilds.join('; ')}.`, '');
   } else out.push('Not measured in this run (see Missing).', '');
 
-  const warm = result.warmPath;
   out.push('## Warm path', '');
-  const warmEntries = result.variants.filter((v) => warm?.byVariant[v.id]);
-  if (warm && warmEntries.length > 0) {
-    const first = warm.byVariant[warmEntries[0]!.id]!;
-    out.push(
-      `Sustained load through the HTTP front door for ${first.durationSec} s per variant with ${first.connections} connection${first.connections === 1 ? '' : 's'} (one warm environment, which serves one request at a time, so each request also waits out the previous invoke's post-runtime phase), interleaved across variants in slices. Function duration and billed duration from \`platform.report\`; post-runtime = \`platform.report\` minus \`platform.runtimeDone\` durations (time the extensions took after the response).`,
-      '',
-      table(
-        [
-          'variant',
-          'req/s p50',
-          'latency p50 ms',
-          'p99',
-          'function p50 ms',
-          'p99',
-          'billed p50 ms',
-          'post-runtime p50 ms',
-          'p99',
-          'requests',
-          'errors',
-        ],
-        warmEntries.map((variant) => {
-          const f = warm.byVariant[variant.id]!;
-          return [
-            variant.label,
-            fixed(f.throughputRps.p50, 0),
-            fixed(f.latencyMs.p50, 2),
-            fixed(f.latencyMs.p99, 2),
-            fixed(f.functionDurationMs.p50, 2),
-            fixed(f.functionDurationMs.p99, 2),
-            fixed(f.billedDurationMs.p50, 0),
-            fixed(f.postRuntimeMs.p50, 2),
-            fixed(f.postRuntimeMs.p99, 2),
-            String(f.requests),
-            String(f.errors),
-          ];
-        }),
-      ),
-      '',
-      `![latency distribution](${chartFiles.latency})`,
-      '',
-    );
-    charts[chartFiles.latency] = distributionChart(
-      'Warm request latency: share of requests per bucket',
-      'latency ms',
-      first.histogramUpperMs,
-      warmEntries.map((variant) => ({
-        label: variant.label,
-        counts: warm.byVariant[variant.id]!.latencyHistogram,
-      })),
-    );
-  } else out.push('Not measured in this run (see Missing).', '');
+  for (const size of result.bySize) out.push(...warmPathSection(result, size, chartFiles, charts));
+  if (!result.bySize.some((size) => size.warmPath)) out.push('Not measured in this run (see Missing).', '');
 
   const throughput = result.extensionThroughput;
   out.push('## Extension throughput', '');
@@ -266,39 +175,190 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
     );
   } else out.push('Not measured in this run (see Missing).', '');
 
-  const cost = result.cost;
   out.push('## Cost', '');
-  if (cost && Object.keys(cost.byVariant).length > 0) {
-    const sizes = cost.assumptions.memorySizesMb;
-    out.push(
-      'Dollars per million requests on arm64, from this run’s median billed durations. Assumptions:',
-      '',
-      ...describeAssumptions(cost.assumptions).map((line) => `- ${line}`),
-      '',
-      table(
-        ['variant', 'mean billed ms', ...sizes.map((mb) => `$ / million at ${mb} MB`)],
-        (Object.keys(cost.byVariant) as VariantId[]).map((id) => {
-          const estimates = cost.byVariant[id]!;
-          return [
-            labelOf(id),
-            fixed(estimates[0]?.meanBilledMs),
-            ...sizes.map((mb) => `$${fixed(estimates.find((e) => e.memoryMb === mb)?.dollarsPerMillion, 3)}`),
-          ];
-        }),
-      ),
-      '',
-      'For comparison, the published article table (128 MB, 10 ms of work, 20% cold starts, as printed there):',
-      '',
-      table(
-        ['runtime', '$ / million at 128 MB'],
-        ARTICLE_REFERENCE_128MB.map((row) => [row.runtime, `$${row.dollarsPerMillion.toFixed(2)}`]),
-      ),
-      '',
-    );
-  } else out.push('Not computed in this run (needs cold-start and warm-path figures).', '');
+  out.push(...costSection(result));
 
   out.push('## Missing', '');
   if (result.missing.length === 0) out.push('Nothing: every stage produced figures.', '');
   else out.push(...result.missing.map((entry) => `- **${entry.stage}**: ${entry.reason}`), '');
   return { markdown: `${out.join('\n')}\n`, charts };
+}
+
+/** `### 128 MB (0.07 vCPU during invokes, cgroup-enforced)` and what the sizing means. */
+function sizeHeading(size: MemorySizeResult): string[] {
+  const { sizing } = size;
+  const how = sizing.constrained
+    ? `${fixed(sizing.cpuShare, 3)} vCPU during invokes, unthrottled during init, memory limit enforced`
+    : `unconstrained: ${sizing.reason ?? 'no cgroups'}; durations are at full core speed`;
+  return [`### ${sizing.memoryMb} MB`, '', `Environment: ${how}.`, ''];
+}
+
+function coldStartSection(
+  result: RunResult,
+  size: MemorySizeResult,
+  chartFiles: ChartFiles,
+  charts: Record<string, string>,
+): string[] {
+  const cold = size.coldStart;
+  if (!cold || Object.keys(cold.byVariant).length === 0) return [];
+  const baseline = cold.byVariant.none;
+  const rows: string[][] = [];
+  const bars = [];
+  for (const variant of result.variants) {
+    const figures = cold.byVariant[variant.id];
+    if (!figures) continue;
+    rows.push([
+      variant.label,
+      fixed(figures.initMs.p50),
+      fixed(figures.initMs.p90),
+      ratioText(figures.initMs.p50, baseline?.initMs.p50),
+      spread(figures.initMs),
+      fixed(figures.firstByteMs.p50),
+      fixed(figures.firstByteMs.p90),
+      ratioText(figures.firstByteMs.p50, baseline?.firstByteMs.p50),
+      fixed(figures.firstInvokeBilledMs.p50, 0),
+      String(figures.initMs.n),
+    ]);
+    bars.push({ label: variant.label, value: figures.initMs.p50, whisker: figures.initMs.p90 });
+  }
+  const chart = chartFiles('cold-start', size.sizing.memoryMb);
+  charts[chart] = barChart(
+    `Init duration by variant at ${size.sizing.memoryMb} MB (median, whisker to p90)`,
+    'ms',
+    bars,
+  );
+  return [
+    ...sizeHeading(size),
+    `Fresh execution environments through the sandbox, ${cold.samplesPerVariant} per variant: init duration from the Telemetry API (\`initDurationMs\` of the first \`platform.report\`; one discarded start per variant first), time to first byte at the HTTP front door for the request that caused the cold start, billed duration of that first invoke.`,
+    '',
+    table(
+      [
+        'variant',
+        'init p50 ms',
+        'init p90 ms',
+        'init vs (a)',
+        'init spread',
+        'first byte p50 ms',
+        'first byte p90 ms',
+        'first byte vs (a)',
+        'first invoke billed p50 ms',
+        'n',
+      ],
+      rows,
+    ),
+    '',
+    `![cold start by variant at ${size.sizing.memoryMb} MB](${chart})`,
+    '',
+  ];
+}
+
+function warmPathSection(
+  result: RunResult,
+  size: MemorySizeResult,
+  chartFiles: ChartFiles,
+  charts: Record<string, string>,
+): string[] {
+  const warm = size.warmPath;
+  const entries = result.variants.filter((v) => warm?.byVariant[v.id]);
+  if (!warm || entries.length === 0) return [];
+  const first = warm.byVariant[entries[0]!.id]!;
+  const baseline = warm.byVariant.none;
+  const chart = chartFiles('latency', size.sizing.memoryMb);
+  charts[chart] = distributionChart(
+    `Warm request latency at ${size.sizing.memoryMb} MB: share of requests per bucket`,
+    'latency ms',
+    first.histogramUpperMs,
+    entries.map((variant) => ({
+      label: variant.label,
+      counts: warm.byVariant[variant.id]!.latencyHistogram,
+    })),
+  );
+  return [
+    ...sizeHeading(size),
+    `Sustained load through the HTTP front door for ${first.durationSec} s per variant with ${first.connections} connection${first.connections === 1 ? '' : 's'} (one warm environment, which serves one request at a time, so each request also waits out the previous invoke's post-runtime phase), interleaved across variants in slices. Function duration (\`platform.runtimeDone\`), billed duration and Max Memory Used (function and extensions together) from \`platform.report\`; post-runtime = \`platform.report\` minus \`platform.runtimeDone\` durations (time the extensions took after the response).`,
+    '',
+    table(
+      [
+        'variant',
+        'req/s p50',
+        'latency p50 ms',
+        'p99',
+        'function p50 ms',
+        'p99',
+        'function vs (a)',
+        'billed p50 ms',
+        'post-runtime p50 ms',
+        'p99',
+        'max memory used p50 MB',
+        'max',
+        'requests',
+        'errors',
+      ],
+      entries.map((variant) => {
+        const f = warm.byVariant[variant.id]!;
+        return [
+          variant.label,
+          fixed(f.throughputRps.p50, 0),
+          fixed(f.latencyMs.p50, 2),
+          fixed(f.latencyMs.p99, 2),
+          fixed(f.functionDurationMs.p50, 2),
+          fixed(f.functionDurationMs.p99, 2),
+          ratioText(f.functionDurationMs.p50, baseline?.functionDurationMs.p50),
+          fixed(f.billedDurationMs.p50, 0),
+          fixed(f.postRuntimeMs.p50, 2),
+          fixed(f.postRuntimeMs.p99, 2),
+          fixed(f.maxMemoryUsedMb.p50, 0),
+          fixed(f.maxMemoryUsedMb.max, 0),
+          String(f.requests),
+          String(f.errors),
+        ];
+      }),
+    ),
+    '',
+    `![latency distribution at ${size.sizing.memoryMb} MB](${chart})`,
+    '',
+  ];
+}
+
+function costSection(result: RunResult): string[] {
+  const priced = result.bySize.filter((size) => size.cost && Object.keys(size.cost.byVariant).length > 0);
+  if (priced.length === 0) return ['Not computed in this run (needs cold-start and warm-path figures).', ''];
+  const rows = result.variants
+    .filter((variant) => priced.some((size) => size.cost!.byVariant[variant.id]))
+    .map((variant) => [
+      labelOf(variant.id),
+      ...priced.flatMap((size) => {
+        const estimate = size.cost!.byVariant[variant.id]?.[0];
+        const baseline = size.cost!.byVariant.none?.[0];
+        return [
+          fixed(estimate?.meanBilledMs),
+          estimate ? `$${estimate.dollarsPerMillion.toFixed(3)}` : '–',
+          estimate ? ratioText(estimate.dollarsPerMillion, baseline?.dollarsPerMillion) : '–',
+        ];
+      }),
+    ]);
+  return [
+    'Dollars per million requests on arm64, each size priced from the billed durations measured at that size (its own CPU share). Assumptions:',
+    '',
+    ...describeAssumptions(priced[0]!.cost!.assumptions).map((line) => `- ${line}`),
+    '',
+    table(
+      [
+        'variant',
+        ...priced.flatMap((size) => {
+          const mb = size.sizing.memoryMb;
+          return [`mean billed ms at ${mb} MB`, `$ / million at ${mb} MB`, `vs (a) at ${mb} MB`];
+        }),
+      ],
+      rows,
+    ),
+    '',
+    'For comparison, the published article table (128 MB, 10 ms of work, 20% cold starts, as printed there; its Node figure is Node 20 without telemetry):',
+    '',
+    table(
+      ['runtime', '$ / million at 128 MB'],
+      ARTICLE_REFERENCE_128MB.map((row) => [row.runtime, `$${row.dollarsPerMillion.toFixed(2)}`]),
+    ),
+    '',
+  ];
 }

@@ -16,28 +16,34 @@ export function renderReadmeSection(result: RunResult, reportPath: string): stri
   const lines: string[] = [
     '## Benchmarks',
     '',
-    `\`${result.command}\` measures what the telemetry costs, side by side with the alternatives, and writes a JSON and Markdown report with charts under \`bench/results/\`. Latest run: [${reportPath}](${reportPath}), ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit \`${result.machine.commit}\`, ${result.machine.cores} × ${result.machine.cpuModel}, Node ${result.machine.nodeVersion}, load average ${result.machine.loadAverageAtStart.toFixed(1)} at start (a shared machine: compare variants within one run).`,
+    `\`${result.command}\` measures what the telemetry costs, side by side with the alternatives, and writes a JSON and Markdown report with charts under \`bench/results/\`. Latest run: [${reportPath}](${reportPath}), ${result.startedAt.slice(0, 16).replace('T', ' ')} UTC, commit \`${result.machine.commit}\`, ${result.machine.cores} × ${result.machine.cpuModel}, functions and extensions on Node ${result.runtimeNode.version}, load average ${result.machine.loadAverageAtStart.toFixed(1)} at start (a shared machine: compare variants within one run).`,
     '',
   ];
-  const cold = result.coldStart?.byVariant;
-  const warm = result.warmPath?.byVariant;
   const sizes = new Map(result.sizes.map((size) => [size.id, size]));
-  const baseline = cold?.none?.initMs.p50;
-  lines.push(
-    '| variant | init p50 ms | vs (a) | warm latency p50 ms | function p50 ms | post-runtime p50 ms | zipped KiB | $ / million at 128 MB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  );
-  for (const variant of result.variants) {
-    const c = cold?.[variant.id];
-    const w = warm?.[variant.id];
-    const size = sizes.get(variant.id);
-    const zipped = size ? (size.handler.zippedBytes + (size.layer?.zippedBytes ?? 0)) / 1024 : undefined;
-    const cost = result.cost?.byVariant[variant.id]?.find((estimate) => estimate.memoryMb === 128);
+  for (const measured of result.bySize) {
+    const { sizing } = measured;
+    const cold = measured.coldStart?.byVariant;
+    const warm = measured.warmPath?.byVariant;
+    const baseline = cold?.none?.initMs.p50;
+    const warmBaseline = warm?.none?.functionDurationMs.p50;
     lines.push(
-      `| ${variant.label} | ${fixed(c?.initMs.p50)} | ${c && baseline ? `${(c.initMs.p50 / baseline).toFixed(2)}×` : '–'} | ${fixed(w?.latencyMs.p50, 2)} | ${fixed(w?.functionDurationMs.p50, 2)} | ${fixed(w?.postRuntimeMs.p50, 2)} | ${fixed(zipped)} | ${cost ? `$${cost.dollarsPerMillion.toFixed(3)}` : '–'} |`,
+      `At ${sizing.memoryMb} MB (${sizing.constrained ? `${fixed(sizing.cpuShare, 3)} vCPU during invokes, cgroup-enforced` : `unconstrained: ${sizing.reason ?? 'no cgroups'}`}):`,
+      '',
+      '| variant | init p50 ms | vs (a) | warm latency p50 ms | function p50 ms | vs (a) | post-runtime p99 ms | max memory used MB | zipped KiB | $ / million |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
+    for (const variant of result.variants) {
+      const c = cold?.[variant.id];
+      const w = warm?.[variant.id];
+      const size = sizes.get(variant.id);
+      const zipped = size ? (size.handler.zippedBytes + (size.layer?.zippedBytes ?? 0)) / 1024 : undefined;
+      const cost = measured.cost?.byVariant[variant.id]?.[0];
+      lines.push(
+        `| ${variant.label} | ${fixed(c?.initMs.p50)} | ${c && baseline ? `${(c.initMs.p50 / baseline).toFixed(2)}×` : '–'} | ${fixed(w?.latencyMs.p50, 2)} | ${fixed(w?.functionDurationMs.p50, 2)} | ${w && warmBaseline ? `${(w.functionDurationMs.p50 / warmBaseline).toFixed(2)}×` : '–'} | ${fixed(w?.postRuntimeMs.p99, 2)} | ${fixed(w?.maxMemoryUsedMb.p50, 0)} | ${fixed(zipped)} | ${cost ? `$${cost.dollarsPerMillion.toFixed(3)}` : '–'} |`,
+      );
+    }
+    lines.push('');
   }
-  lines.push('');
   const start = result.extensionStart?.subjects;
   if (start && start.length > 0) {
     lines.push(
@@ -65,7 +71,7 @@ export function renderReadmeSection(result: RunResult, reportPath: string): stri
   }
   lines.push(
     '',
-    'Cost assumes 20% cold starts, $0.0000133334 per GB-s (arm64), $0.20 per million requests, init billed; the article this project grew from lists Python 3.12 $1.04, Node 20 $0.95, Rust $0.55 per million at 128 MB. `npm run bench -- --quick` takes about 2 minutes; `--only`/`--skip` pick stages.',
+    'Cost assumes 20% cold starts, $0.0000133334 per GB-s (arm64), $0.20 per million requests, init billed, each size priced from its own measured billed durations; the article this project grew from lists Python 3.12 $1.04, Node 20 $0.95, Rust $0.55 per million at 128 MB. `npm run bench -- --quick` takes about 2 minutes; `--only`/`--skip` pick stages.',
   );
   return lines.join('\n');
 }

@@ -18,7 +18,7 @@ function runStamp(startedAt: string): string {
 export async function writeResults(result: RunResult, dir: string): Promise<WrittenFiles> {
   await mkdir(dir, { recursive: true });
   const stamp = `${runStamp(result.startedAt)}-${result.mode}`;
-  const chartFiles = { coldStart: `${stamp}-cold-start.svg`, latency: `${stamp}-latency.svg` };
+  const chartFiles = (chart: string, memoryMb: number) => `${stamp}-${memoryMb}mb-${chart}.svg`;
   const rendered = renderReport(result, chartFiles);
   const json = path.join(dir, `${stamp}.json`);
   const markdown = path.join(dir, `${stamp}.md`);

@@ -9,6 +9,7 @@ import { access, copyFile, cp, mkdir, readFile, rm, symlink } from 'node:fs/prom
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
+import { buildFloors } from '../extension-start/floors';
 import { BENCH_DIST, ROOT } from '../paths';
 import type { VariantId } from '../run-result';
 
@@ -68,7 +69,15 @@ async function exists(file: string): Promise<boolean> {
 // dist/ (which tests and `npm start` may be reading) and so (a) comes from the build script's own
 // TELEMETRY=off switch rather than an imitation of it. node_modules is linked, not copied.
 const BUILD_ROOT = path.join(BENCH_DIST, 'project');
-const COPIED_SOURCES = ['functions', 'extension', 'scripts', 'package.json', 'tsconfig.json'];
+const COPIED_SOURCES = [
+  'functions',
+  'extension',
+  'contracts',
+  'common',
+  'scripts',
+  'package.json',
+  'tsconfig.json',
+];
 
 /** Runs `scripts/build.mjs` on a copy of the sources; returns the copy's `dist/`. */
 export async function buildProject(
@@ -146,6 +155,11 @@ export async function buildVariants(): Promise<{
 
   const adotLayer = path.join(VARIANT_DIST, 'adot', 'layer');
   await buildOpenTelemetryLayer(adotLayer);
+  // The OpenTelemetry layer also carries a compiled collector extension, which holds the
+  // runtime's start until it registers: the C floor extension stands in for that registration.
+  const floorC = (await buildFloors()).find((floor) => floor.id === 'floor-c');
+  if (!floorC) throw new Error('the C floor extension was not built');
+  const collectorStandIn = path.dirname(path.dirname(floorC.executable));
 
   const powertoolsDir = path.join(VARIANT_DIST, 'powertools');
   await bundleHandler(path.join(VARIANT_SOURCES, 'powertools-handler.ts'), powertoolsDir);
@@ -164,7 +178,7 @@ export async function buildVariants(): Promise<{
       id: 'adot',
       codeDir: noneDir,
       handler: 'index.handler',
-      layers: [adotLayer],
+      layers: [adotLayer, collectorStandIn],
       environment: {
         NODE_OPTIONS: `--import ${path.join(adotLayer, 'otel-init.mjs')}`,
         // As the layer's otel-handler script sets them.

@@ -38,6 +38,24 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--only', 'cold'])).toThrow(/unknown stage "cold".*cold-start/);
   });
 
+  it('measures at 128 MB and 1,024 MB unless --memory names the sizes', () => {
+    // Prepare / Act
+    const defaults = parseOptions([]);
+    const chosen = parseOptions(['--memory', '512, 1769,512']);
+
+    // Assess
+    expect(defaults.memorySizesMb).toEqual([128, 1024]);
+    expect(chosen.memorySizesMb).toEqual([512, 1769]);
+  });
+
+  it('refuses a memory size Lambda does not allow, naming the range', () => {
+    // Prepare / Act / Assess
+    expect(() => parseOptions(['--memory', '64'])).toThrow(
+      /--memory needs sizes in MB from 128 to 10240.*got "64"/,
+    );
+    expect(() => parseOptions(['--memory', '128,lots'])).toThrow(UsageError);
+  });
+
   it('turns an unknown flag into one usage line naming it', () => {
     // Prepare / Act / Assess
     expect(() => parseOptions(['--fast'])).toThrow(UsageError);

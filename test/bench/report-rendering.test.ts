@@ -14,7 +14,7 @@ import { VARIANTS } from '../../bench/variant-catalog';
 
 function run(overrides: Partial<RunResult> = {}): RunResult {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     mode: 'quick',
     command: 'npm run bench -- --quick',
     startedAt: '2026-11-27T21:00:00.000Z',
@@ -31,12 +31,17 @@ function run(overrides: Partial<RunResult> = {}): RunResult {
       loadAverageAtStart: 1.5,
     },
     variants: VARIANTS.map(({ id, label, description }) => ({ id, label, description })),
+    runtimeNode: { version: 'v24.22.3', source: 'package' },
     sizes: [],
+    bySize: [],
     targets: [],
     missing: [],
     ...overrides,
   };
 }
+
+const CHARTS = (chart: string, memoryMb: number) => `${memoryMb}-${chart}.svg`;
+const SIZED = { memoryMb: 128, constrained: true, cpuShare: 128 / 1769 };
 
 const cold = (init: number[], firstByte: number[]) => ({
   initMs: summarize(init),
@@ -48,24 +53,30 @@ describe('renderReport', () => {
   it('prints the cold-start table with ratios to the no-telemetry variant and draws its chart', () => {
     // Prepare
     const result = run({
-      coldStart: {
-        samplesPerVariant: 3,
-        byVariant: {
-          none: cold([100, 100, 100], [150, 150, 150]),
-          adot: cold([300, 300, 300], [450, 450, 450]),
+      bySize: [
+        {
+          sizing: SIZED,
+          coldStart: {
+            samplesPerVariant: 3,
+            byVariant: {
+              none: cold([100, 100, 100], [150, 150, 150]),
+              adot: cold([300, 300, 300], [450, 450, 450]),
+            },
+          },
         },
-      },
+      ],
     });
 
     // Act
-    const report = renderReport(result, { coldStart: 'cold.svg', latency: 'latency.svg' });
+    const report = renderReport(result, CHARTS);
 
     // Assess
     expect(report.markdown).toMatch(/\| \(a\) no telemetry \| 100\.0 \| 100\.0 \| 1\.00× \|/);
     expect(report.markdown).toMatch(/\| \(c\) OpenTelemetry layer style \| 300\.0 \| 300\.0 \| 3\.00× \|/);
-    expect(report.markdown).toContain('![cold start by variant](cold.svg)');
-    expect(report.charts['cold.svg']).toContain('<svg');
-    expect(report.charts['latency.svg']).toBeUndefined();
+    expect(report.markdown).toContain('### 128 MB\n\nEnvironment: 0.072 vCPU during invokes');
+    expect(report.markdown).toContain('![cold start by variant at 128 MB](128-cold-start.svg)');
+    expect(report.charts['128-cold-start.svg']).toContain('<svg');
+    expect(report.charts['128-latency.svg']).toBeUndefined();
   });
 
   it('lists every missing stage with its reason', () => {
@@ -73,7 +84,7 @@ describe('renderReport', () => {
     const result = run({ missing: [{ stage: 'warm-path', reason: 'sandbox not available' }] });
 
     // Act
-    const { markdown } = renderReport(result, { coldStart: 'c.svg', latency: 'l.svg' });
+    const { markdown } = renderReport(result, CHARTS);
 
     // Assess
     expect(markdown).toContain('- **warm-path**: sandbox not available');
@@ -82,41 +93,87 @@ describe('renderReport', () => {
 
   it('prints the machine and the command that produced the figures', () => {
     // Prepare / Act
-    const { markdown } = renderReport(run(), { coldStart: 'c.svg', latency: 'l.svg' });
+    const { markdown } = renderReport(run(), CHARTS);
 
     // Assess
     expect(markdown).toContain('`npm run bench -- --quick`');
     expect(markdown).toContain('| CPU | Test CPU × 2 |');
-    expect(markdown).toContain('| Node.js | v20.0.0 |');
+    expect(markdown).toContain('| Node.js (bench) | v20.0.0 |');
+    expect(markdown).toContain(
+      '| Node.js (functions and extensions) | v24.22.3 (npm package node-linux-*) |',
+    );
   });
 });
 
 describe('evaluateTargets', () => {
-  it('judges init overhead against the no-telemetry baseline and marks unmeasured targets', () => {
+  it('judges our init against Powertools at each size and marks unmeasured targets', () => {
     // Prepare
     const result = run({
-      coldStart: {
-        samplesPerVariant: 3,
-        byVariant: {
-          none: cold([100, 100, 100], [1, 1, 1]),
-          ours: cold([103, 103, 103], [1, 1, 1]),
-          adot: cold([400, 400, 400], [1, 1, 1]),
+      bySize: [
+        {
+          sizing: SIZED,
+          coldStart: {
+            samplesPerVariant: 3,
+            byVariant: {
+              none: cold([100, 100, 100], [1, 1, 1]),
+              ours: cold([110, 110, 110], [1, 1, 1]),
+              powertools: cold([120, 120, 120], [1, 1, 1]),
+            },
+          },
         },
-      },
+        {
+          sizing: { ...SIZED, memoryMb: 1024, cpuShare: 1024 / 1769 },
+          coldStart: {
+            samplesPerVariant: 3,
+            byVariant: {
+              ours: cold([130, 130, 130], [1, 1, 1]),
+              powertools: cold([120, 120, 120], [1, 1, 1]),
+            },
+          },
+        },
+      ],
     });
 
     // Act
     const targets = evaluateTargets(result);
 
     // Assess
-    const init = targets.find((target) => target.name === 'init overhead of our telemetry');
-    const adot = targets.find((target) => target.name.startsWith('OpenTelemetry'));
-    const warm = targets.find((target) => target.name.startsWith('warm p50'));
-    expect(init).toMatchObject({ met: true });
-    expect(init!.measured).toContain('3.0%');
-    expect(adot).toMatchObject({ met: true });
-    expect(adot!.measured).toContain('100.0×');
+    const small = targets.find((target) => target.name === 'init with our telemetry at 128 MB');
+    const large = targets.find((target) => target.name === 'init with our telemetry at 1024 MB');
+    const warm = targets.find((target) => target.name === 'warm function duration p50 at 128 MB');
+    const register = targets.find((target) => target.name === 'extension registration');
+    expect(small).toMatchObject({ met: true, measured: '110.0 vs 120.0 ms (-8.3%)' });
+    expect(large).toMatchObject({ met: false, measured: '130.0 vs 120.0 ms (8.3%)' });
     expect(warm).toMatchObject({ met: undefined, measured: 'not measured' });
+    expect(register).toMatchObject({ met: undefined, measured: 'not measured' });
+  });
+
+  it('prices our telemetry against no telemetry at the size it was measured at', () => {
+    // Prepare
+    const estimate = (dollarsPerMillion: number) => [{ memoryMb: 128, meanBilledMs: 10, dollarsPerMillion }];
+    const result = run({
+      bySize: [
+        {
+          sizing: SIZED,
+          cost: {
+            assumptions: {
+              coldStartRate: 0.2,
+              pricePerGbSecond: 0.0000133334,
+              pricePerMillionRequests: 0.2,
+              memorySizesMb: [128],
+            },
+            byVariant: { none: estimate(0.5), ours: estimate(0.52) },
+            article: [],
+          },
+        },
+      ],
+    });
+
+    // Act
+    const cost = evaluateTargets(result).find((target) => target.name === 'cost per million at 128 MB');
+
+    // Assess
+    expect(cost).toMatchObject({ met: true, measured: '$0.520 vs $0.500 (4.0%)' });
   });
 });
 
@@ -175,7 +232,12 @@ describe('README section', () => {
   it('names the command, the report and every variant', () => {
     // Prepare
     const result = run({
-      coldStart: { samplesPerVariant: 3, byVariant: { none: cold([100, 100, 100], [1, 1, 1]) } },
+      bySize: [
+        {
+          sizing: SIZED,
+          coldStart: { samplesPerVariant: 3, byVariant: { none: cold([100, 100, 100], [1, 1, 1]) } },
+        },
+      ],
     });
 
     // Act
