@@ -113,7 +113,7 @@ export interface ExtensionThroughputResult {
 }
 
 /** The Node the sandbox ran the function and the extensions on. */
-export interface RuntimeNodeInfo {
+interface RuntimeNodeInfo {
   version: string;
   source: 'package' | 'host';
   /** Why it is not the deployed runtime's major, when it is not. */

@@ -12,7 +12,7 @@ import type { ExtensionStartSubject, MemorySizeResult, RunResult, TargetStatus }
 const percent = (value: number): string => `${(value * 100).toFixed(1)}%`;
 
 /** The subject that stands for the project's extension as the layer ships it. */
-export const SHIPPED_EXTENSION_SUBJECT = 'ours-node';
+const SHIPPED_EXTENSION_SUBJECT = 'ours-node';
 
 function target(
   name: string,

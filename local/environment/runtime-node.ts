@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** The Node major of the deployed runtime (`nodejs24.x`). */
-export const RUNTIME_NODE_MAJOR = 24;
+const RUNTIME_NODE_MAJOR = 24;
 
 export interface RuntimeNode {
   /** Absolute path of the `node` binary. */
