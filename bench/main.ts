@@ -15,6 +15,7 @@ import { measureExtensionThroughput } from './extension-throughput';
 import { describeMachine } from './machine';
 import { type BenchOptions, parseOptions, STAGES, type Stage, USAGE, UsageError } from './options';
 import { EXTENSION_LAYER, RESULTS_DIR, ROOT } from './paths';
+import { measurePostRuntimeBudget } from './post-runtime-budget';
 import { progress } from './progress';
 import { renderReadmeSection, replaceReadmeSection } from './report/readme-section';
 import { writeResults } from './report/write-results';
@@ -148,7 +149,8 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
       measureExtensionThroughput(launcher, options.throughputSeconds, options.burstSpans),
     );
   }
-  if ((wants('cold-start') || wants('warm-path')) && built) {
+  const sandboxStages = wants('cold-start') || wants('warm-path') || wants('post-runtime-budget');
+  if (sandboxStages && built) {
     for (const memoryMb of options.memorySizesMb) {
       const measured = await stage(result, wants('cold-start') ? 'cold-start' : 'warm-path', () =>
         measureThroughSandbox(
@@ -164,6 +166,13 @@ async function runBench(options: BenchOptions): Promise<RunResult> {
         ),
       );
       if (!measured) continue;
+      const ours = runtimes.find((runtime) => runtime.id === 'ours');
+      if (wants('post-runtime-budget') && ours) {
+        const budget = await stage(result, 'post-runtime-budget', () =>
+          measurePostRuntimeBudget(ours, memoryMb, options.budgetInvocations),
+        );
+        if (budget) measured.postRuntimeBudget = budget;
+      }
       const cost = costOf(measured);
       if (cost) measured.cost = cost;
       else

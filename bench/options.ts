@@ -9,7 +9,14 @@ import { UsageError } from '../local/sandbox-errors';
 export { UsageError };
 
 /** The stages, in the order they run. */
-export const STAGES = ['sizes', 'extension-start', 'throughput', 'cold-start', 'warm-path'] as const;
+export const STAGES = [
+  'sizes',
+  'extension-start',
+  'throughput',
+  'cold-start',
+  'warm-path',
+  'post-runtime-budget',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface BenchOptions {
@@ -29,6 +36,8 @@ export interface BenchOptions {
   throughputSeconds: number;
   /** Spans in the memory burst. */
   burstSpans: number;
+  /** Invocations against a backend that never answers, per memory size. */
+  budgetInvocations: number;
   /** Lambda memory sizes (MB) the sandbox stages run at, each with its CPU share. */
   memorySizesMb: number[];
   /** `--help`: print the usage text and run nothing. */
@@ -64,6 +73,7 @@ const QUICK = {
   warmRounds: 2,
   throughputSeconds: 4,
   burstSpans: 50_000,
+  budgetInvocations: 20,
 };
 const FULL = {
   coldStarts: 20,
@@ -72,6 +82,7 @@ const FULL = {
   warmRounds: 5,
   throughputSeconds: 15,
   burstSpans: 200_000,
+  budgetInvocations: 100,
 };
 
 function parseStages(flag: string, value: string | undefined): Stage[] {

@@ -131,11 +131,22 @@ export interface EnvironmentSizing {
   reason?: string;
 }
 
+/** The project's variant exporting to a backend that accepts connections and never answers. */
+export interface PostRuntimeBudgetFigures {
+  /** The extension's post-runtime budget it ran with. */
+  budgetMs: number;
+  /** The export timeout, far above the budget: what an invoke phase would last without it. */
+  exportTimeoutMs: number;
+  /** `platform.report` minus `platform.runtimeDone` durations, as the platform measures it. */
+  postRuntimeMs: Summary;
+}
+
 /** Cold start, warm path and cost at one Lambda memory size. */
 export interface MemorySizeResult {
   sizing: EnvironmentSizing;
   coldStart?: ColdStartResult;
   warmPath?: WarmPathResult;
+  postRuntimeBudget?: PostRuntimeBudgetFigures;
   cost?: CostResult;
 }
 

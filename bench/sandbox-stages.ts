@@ -48,7 +48,7 @@ interface RuntimeDoneRecord {
 }
 
 /** Collects the platform events the bench needs, keyed by request id. */
-class PlatformEvents {
+export class PlatformEvents {
   readonly reports: ReportRecord[] = [];
   readonly runtimeDone = new Map<string, RuntimeDoneRecord>();
   private waiters: Array<() => void> = [];
@@ -102,7 +102,7 @@ class RecyclingRunner implements FunctionRunner {
   }
 }
 
-interface VariantSandbox {
+export interface VariantSandbox {
   sandbox: Sandbox;
   events: PlatformEvents;
   runner: () => RecyclingRunner;
@@ -116,10 +116,12 @@ const REQUEST_TIMEOUT_MS = 35_000;
 // Closing waits for SHUTDOWN's 2 s deadline; more than this means something is stuck.
 const CLOSE_TIMEOUT_MS = 10_000;
 
-async function startVariantSandbox(
+/** Starts one variant in its own sandbox at `memoryMb`; `environment` adds or overrides variables. */
+export async function startVariantSandbox(
   runtime: VariantRuntime,
   stage: string,
   memoryMb: number,
+  environment: Record<string, string> = {},
 ): Promise<VariantSandbox> {
   const events = new PlatformEvents();
   // Spans of (c) go to a null OTLP backend; the others use the sandbox's own X-Ray stand-in.
@@ -132,7 +134,7 @@ async function startVariantSandbox(
     codeDir: runtime.codeDir,
     handler: runtime.handler,
     layers: runtime.layers,
-    environment: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...runtime.environment },
+    environment: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...runtime.environment, ...environment },
     memoryMb,
     timeoutSec: TIMEOUT_SEC,
     concurrency: 1,
@@ -170,7 +172,7 @@ interface HttpOutcome {
 }
 
 /** One request, timing the first response byte from just before the request is written. */
-function request(url: string, method: string, body?: string): Promise<HttpOutcome> {
+export function request(url: string, method: string, body?: string): Promise<HttpOutcome> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = http.request(
@@ -201,7 +203,7 @@ function request(url: string, method: string, body?: string): Promise<HttpOutcom
 }
 
 /** Creates the todo every measured request reads, and returns its URL. */
-async function seedTodo(apiUrl: string): Promise<string> {
+export async function seedTodo(apiUrl: string): Promise<string> {
   const created = await request(`${apiUrl}/todos`, 'POST', JSON.stringify({ text: `bench ${randomUUID()}` }));
   if (created.status !== 201) {
     throw new Error(`POST /todos answered ${created.status}: ${created.body.slice(0, 200)}`);

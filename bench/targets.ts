@@ -54,6 +54,14 @@ function sizeTargets(size: MemorySizeResult): TargetStatus[] {
       if (p99 === undefined) return undefined;
       return { text: `${p99.toFixed(2)} ms`, met: p99 <= 5 };
     }),
+    target(`post-runtime p99 with a backend that never answers ${at}`, '≤ the budget', () => {
+      const budget = size.postRuntimeBudget;
+      if (!budget) return undefined;
+      return {
+        text: `${budget.postRuntimeMs.p99.toFixed(1)} ms against ${budget.budgetMs} ms (max ${budget.postRuntimeMs.max.toFixed(1)})`,
+        met: budget.postRuntimeMs.p99 <= budget.budgetMs,
+      };
+    }),
     target(`cost per million ${at}`, 'within 5% of (a) no telemetry', () => {
       const ours = cost?.ours?.[0]?.dollarsPerMillion;
       const none = cost?.none?.[0]?.dollarsPerMillion;

@@ -128,6 +128,9 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
   for (const size of result.bySize) out.push(...warmPathSection(result, size, chartFiles, charts));
   if (!result.bySize.some((size) => size.warmPath)) out.push('Not measured in this run (see Missing).', '');
 
+  out.push('## Post-runtime budget', '');
+  out.push(...budgetSection(result));
+
   const throughput = result.extensionThroughput;
   out.push('## Extension throughput', '');
   if (throughput) {
@@ -358,6 +361,32 @@ function costSection(result: RunResult): string[] {
     table(
       ['runtime', '$ / million at 128 MB'],
       ARTICLE_REFERENCE_128MB.map((row) => [row.runtime, `$${row.dollarsPerMillion.toFixed(2)}`]),
+    ),
+    '',
+  ];
+}
+
+function budgetSection(result: RunResult): string[] {
+  const measured = result.bySize.filter((size) => size.postRuntimeBudget);
+  if (measured.length === 0) return ['Not measured in this run (see Missing).', ''];
+  const first = measured[0]!.postRuntimeBudget!;
+  return [
+    `The project's variant flushing at every invocation to an X-Ray endpoint that accepts connections and never answers (export timeout ${first.exportTimeoutMs} ms, circuit kept closed), so every invoke phase runs into the extension's ${first.budgetMs} ms post-runtime budget. Post-runtime as the platform measures it: \`platform.report\` minus \`platform.runtimeDone\` durations.`,
+    '',
+    table(
+      ['memory', 'budget ms', 'post-runtime p50 ms', 'p90', 'p99', 'max', 'n'],
+      measured.map((size) => {
+        const figures = size.postRuntimeBudget!;
+        return [
+          `${size.sizing.memoryMb} MB`,
+          String(figures.budgetMs),
+          fixed(figures.postRuntimeMs.p50),
+          fixed(figures.postRuntimeMs.p90),
+          fixed(figures.postRuntimeMs.p99),
+          fixed(figures.postRuntimeMs.max),
+          String(figures.postRuntimeMs.n),
+        ];
+      }),
     ),
     '',
   ];
