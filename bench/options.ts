@@ -45,7 +45,7 @@ export interface BenchOptions {
 }
 
 /** The smallest size and a common production size: the CPU share differs eightfold between them. */
-export const DEFAULT_MEMORY_SIZES_MB = [128, 1024];
+const DEFAULT_MEMORY_SIZES_MB = [128, 1024];
 // Lambda's allowed range of function memory.
 const MIN_MEMORY_MB = 128;
 const MAX_MEMORY_MB = 10_240;

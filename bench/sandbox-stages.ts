@@ -48,7 +48,7 @@ interface RuntimeDoneRecord {
 }
 
 /** Collects the platform events the bench needs, keyed by request id. */
-export class PlatformEvents {
+class PlatformEvents {
   readonly reports: ReportRecord[] = [];
   readonly runtimeDone = new Map<string, RuntimeDoneRecord>();
   private waiters: Array<() => void> = [];
