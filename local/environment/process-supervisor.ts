@@ -34,9 +34,27 @@ export interface SupervisorCallbacks {
   readonly onExit: (errorType: 'Runtime.ExitError' | 'Extension.Crash', message: string) => void;
 }
 
+/**
+ * How Lambda words a signal in `Runtime exited with error: signal: …`: its platform is written in
+ * Go, whose exit errors name a signal by its description.
+ */
+const SIGNAL_DESCRIPTIONS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGABRT: 'aborted',
+  SIGBUS: 'bus error',
+  SIGFPE: 'floating point exception',
+  SIGHUP: 'hangup',
+  SIGILL: 'illegal instruction',
+  SIGINT: 'interrupt',
+  SIGKILL: 'killed',
+  SIGPIPE: 'broken pipe',
+  SIGQUIT: 'quit',
+  SIGSEGV: 'segmentation fault',
+  SIGTERM: 'terminated',
+};
+
 function exitDescription(exit: ProcessExit): string {
   return exit.signal
-    ? `signal: ${exit.signal.replace(/^SIG/, '').toLowerCase()}`
+    ? `signal: ${SIGNAL_DESCRIPTIONS[exit.signal] ?? exit.signal.replace(/^SIG/, '').toLowerCase()}`
     : `exit status ${exit.code}`;
 }
 
