@@ -16,7 +16,8 @@ export const TODO_METRICS = {
   coldStart: 'ColdStart',
   /**
    * Requests, one data point of value 1 per invocation whatever the trace sampling, in a
-   * document of its own. Unit: Count. Sum = requests; what the rollback alarm reads. A handler
+   * directive of its own (in the invocation's one document). Unit: Count. Sum = requests;
+   * what the rollback alarm reads. A handler
    * that threw counts under `5xx` (API Gateway answers 502); a timeout or crash emits nothing
    * (Lambda's `Errors` covers those). Dimension sets, each with `service`:
    * - `functionVersion`: all requests of one version (the alarm's denominator);

@@ -109,8 +109,8 @@ describe('when the extension is stopped mid-run', () => {
     await recording.sandbox.close();
 
     // Assess
-    // A size and an outcome document per request, plus the cold-start document.
-    expect(emfLines(recording.lines, 'function')).toHaveLength(2 * 4 + 1);
+    // One document per request (sizes and outcome, a directive each), plus the cold-start one.
+    expect(emfLines(recording.lines, 'function')).toHaveLength(4 + 1);
     expect(await payloadSizes(recording)).toEqual([...sizes].sort((a, b) => a - b));
     const coldStarts = await recording.sandbox.metrics.query({ metricName: TODO_METRICS.coldStart });
     expect(dataPoints(coldStarts)).toEqual([1]);

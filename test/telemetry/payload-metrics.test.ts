@@ -1,7 +1,13 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readTelemetryConfig } from '../../functions/telemetry/config';
-import type { PayloadMetricsOptions } from '../../functions/telemetry/payload-metrics';
+import {
+  PayloadMetrics,
+  type PayloadMetricsOptions,
+  type PayloadSample,
+} from '../../functions/telemetry/payload-metrics';
 import { Telemetry } from '../../functions/telemetry/telemetry';
+import { extractEmfMetrics } from '../../local/logs/emf';
 import { httpApiEvent, lambdaContext } from './support/events';
 import { decodeEmfRequests, decodeTraceRequests } from './support/otlp';
 import { startTestReceiver, type TestReceiver } from './support/receiver';
@@ -25,6 +31,8 @@ interface EmfDocument {
   };
   [key: string]: unknown;
 }
+
+const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 let receiver: TestReceiver;
 
@@ -189,5 +197,72 @@ describe('payload metrics', () => {
     expect(sizes).toHaveLength(1);
     expect(sizes[0]).toMatchObject({ statusClass: '5xx', RequestPayloadSize: 3 });
     expect(sizes[0]).not.toHaveProperty('ResponsePayloadSize');
+  });
+
+  it('yields per invocation the metrics that Powertools documents of its own would yield', () => {
+    // Prepare: the documents Powertools alone makes for a sample, one per directive, as the
+    // reference; CloudWatch's extraction (the sandbox's emulation of it) reads both sides.
+    const options: PayloadMetricsOptions = {
+      ...METRICS,
+      outcome: {
+        metric: 'Requests',
+        dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
+      },
+    };
+    const reference = (sample: PayloadSample, timestamp: number): string[] => {
+      const metrics = new Metrics({ namespace: 'Shop', serviceName: 'orders', logger: quietLogger });
+      const documents: string[] = [];
+      const emit = (sets: readonly (readonly (keyof PayloadSample)[])[], add: () => void) => {
+        metrics.setTimestamp(timestamp);
+        for (const set of sets)
+          metrics.addDimensions(Object.fromEntries(set.map((l) => [l, String(sample[l])])));
+        add();
+        documents.push(JSON.stringify(metrics.serializeMetrics()));
+        metrics.clearMetrics();
+        metrics.clearDimensions();
+      };
+      emit(options.dimensionSets, () => {
+        metrics.addMetric('RequestPayloadSize', MetricUnit.Bytes, sample.requestBytes);
+        if (sample.responseBytes !== undefined)
+          metrics.addMetric('ResponsePayloadSize', MetricUnit.Bytes, sample.responseBytes);
+      });
+      emit(options.outcome!.dimensionSets, () => metrics.addMetric('Requests', MetricUnit.Count, 1));
+      return documents;
+    };
+    const payloadMetrics = new PayloadMetrics(options, {});
+    // Label sets repeat with other values, so documents made from an earlier one are checked too.
+    const samples: PayloadSample[] = [
+      ['GET /orders/{id}', '2xx', '3', 0, 240],
+      ['GET /orders/{id}', '2xx', '3', 17, 9_000],
+      ['POST /orders', '4xx', '3', 5_000, 93],
+      ['GET /orders/{id}', '2xx', '4', 1, 2],
+      ['POST /orders', '5xx', '3', 12, undefined],
+      ['POST /orders', '5xx', '3', 13, undefined],
+      ['POST /orders', '4xx', '3', 6_000, 94],
+    ].map(([route, statusClass, functionVersion, requestBytes, responseBytes], i) => ({
+      route: route as string,
+      statusClass: statusClass as string,
+      functionVersion: functionVersion as string,
+      requestBytes: requestBytes as number,
+      responseBytes: responseBytes as number | undefined,
+      coldStart: false,
+      requestId: `request-${i}`,
+      ...(i % 2 === 0 ? { traceId: `1-5bef4de7-ad49b0e87f6ef6c87fc2e70${i}` } : {}),
+    }));
+
+    for (const sample of samples) {
+      // Act
+      const documents = payloadMetrics.documents(sample);
+
+      // Assess
+      expect(documents).toHaveLength(1);
+      const document = JSON.parse(documents[0]!) as Record<string, unknown> & { _aws: { Timestamp: number } };
+      expect(document.requestId).toBe(sample.requestId);
+      expect(document.traceId).toBe(sample.traceId);
+      const extracted = extractEmfMetrics(documents[0]!);
+      const expected = reference(sample, document._aws.Timestamp).flatMap((line) => extractEmfMetrics(line));
+      expect(extracted).toHaveLength(expected.length);
+      expect(extracted).toEqual(expect.arrayContaining(expected));
+    }
   });
 });
