@@ -26,6 +26,7 @@
  */
 import type { Socket } from 'node:net';
 import { RECEIVER_CONTENT_TYPES, RECEIVER_HEADERS, RECEIVER_PATHS } from '../../contracts/telemetry-receiver';
+import { AnswerReader } from './http-answer-reader';
 
 // Long enough for a receiver that answers at once on loopback even on a busy host. A freeze
 // does not stop the clock this timer runs on: a send cut by the freeze may time out at the
@@ -38,7 +39,8 @@ const MAX_ATTEMPTS = 3;
 // (synchronously, before the environment can freeze), then one send probes the receiver
 // again. Covers a function deployed without the extension.
 const RECEIVER_DOWN_MS = 10_000;
-// Connections kept open between invocations: one send of spans and one of EMF at a time.
+// Connections kept open between invocations: an invocation's sends share one, and a second
+// covers a write that starts while the first is still waiting for answers.
 const MAX_IDLE_SOCKETS = 2;
 
 /** Counters of what was delivered, what was lost and what fell back to stdout. */
@@ -82,6 +84,12 @@ type Attempt =
 /** How a batch ended, after all its attempts. */
 type Delivery = 'taken' | 'not-taken' | 'unconfirmed';
 
+/** One attempt waiting for the next write: its whole HTTP request, and what settles it. */
+interface QueuedRequest {
+  readonly request: string;
+  readonly finish: (outcome: Attempt) => void;
+}
+
 /** A client of the extension's receiver at `host:port`. */
 export class ReceiverClient {
   readonly counters: DeliveryCounters = {
@@ -103,6 +111,7 @@ export class ReceiverClient {
   readonly #hostHeader: string;
   readonly #stdout: LineSink;
   readonly #inFlight = new Set<Promise<void>>();
+  #queue: QueuedRequest[] = [];
   #downUntil = 0;
   // Batch ids are unique per receiver, which serves one environment: a random prefix per
   // process (an environment's runtime may restart) and a counter. Math.random suffices for
@@ -163,10 +172,14 @@ export class ReceiverClient {
   /** Posts one batch, repeating it under the same batch id while the outcome is unknown. */
   #deliver(path: string, contentType: string, body: string, done: (delivery: Delivery) => void): void {
     this.#batches += 1;
-    const batchId = `"${this.#batchPrefix}-${this.#batches.toString(36)}"`;
+    const head =
+      `POST ${path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\ncontent-type: ${contentType}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n${RECEIVER_HEADERS.batchId}: ` +
+      `"${this.#batchPrefix}-${this.#batches.toString(36)}"\r\n\r\n`;
+    const request = `${head}${body}`;
     let maybeTaken = false;
     const attempt = (number: number) =>
-      this.#post(path, contentType, batchId, body, (outcome) => {
+      this.#enqueue(request, (outcome) => {
         if (outcome !== 'taken') this.counters.sendFailures += 1;
         if (outcome === 'unknown') maybeTaken = true;
         if (outcome === 'taken') done('taken');
@@ -178,82 +191,95 @@ export class ReceiverClient {
   }
 
   /**
-   * One attempt: a plain HTTP/1.1 request written in one piece on a kept-alive or new socket,
-   * and the status line of its answer. Written on `node:net` rather than `node:http`: the
-   * receiver's answer needs only its status, and the general client's request and response
-   * machinery costs several times the CPU of the write itself, spent between the response and
-   * the runtime's next `next`, which the platform bills as function duration.
+   * Queues one attempt for the next write. Attempts queued in the same turn of the event loop
+   * (an invocation's spans and EMF; the repeats of attempts that failed together) leave in one
+   * write on one connection, pipelined.
    */
-  #post(
-    path: string,
-    contentType: string,
-    batchId: string,
-    body: string,
-    done: (outcome: Attempt) => void,
-  ): void {
+  #enqueue(request: string, done: (outcome: Attempt) => void): void {
     let settle!: () => void;
     const tracked = new Promise<void>((resolve) => {
       settle = resolve;
     });
     this.#inFlight.add(tracked);
     let finished = false;
-    const finish = (outcome: Attempt) => {
-      if (finished) return;
-      finished = true;
-      try {
-        done(outcome);
-      } finally {
-        // A repeat registers itself in done() before this attempt leaves the set, so
-        // settled() never sees an empty set while a batch is still under way.
-        this.#inFlight.delete(tracked);
-        settle();
-      }
+    this.#queue.push({
+      request,
+      finish: (outcome) => {
+        if (finished) return;
+        finished = true;
+        try {
+          done(outcome);
+        } finally {
+          // A repeat registers itself in done() before this attempt leaves the set, so
+          // settled() never sees an empty set while a batch is still under way.
+          this.#inFlight.delete(tracked);
+          settle();
+        }
+      },
+    });
+    if (this.#queue.length === 1) queueMicrotask(() => this.#post(this.#queue.splice(0)));
+  }
+
+  /**
+   * One write: the queued requests, plain HTTP/1.1, pipelined in one piece on a kept-alive or
+   * new socket, and the status lines of their answers, which come back in request order.
+   * Written on `node:net` rather than `node:http`: the receiver's answers need only their
+   * status, and the general client's request and response machinery, and a connection per
+   * request, cost several times the CPU of the write itself, spent between the response and
+   * the runtime's next `next`, which the platform bills as function duration.
+   *
+   * Each request is settled by its own answer. What happens to the connection settles only the
+   * requests not answered yet: all of them `unreachable` when it never connected, `unknown`
+   * once it had (the receiver may have read them).
+   */
+  #post(requests: readonly QueuedRequest[]): void {
+    let answered = 0;
+    const finishRest = (outcome: Attempt) => {
+      while (answered < requests.length) requests[answered++]!.finish(outcome);
     };
     let socket: Socket | undefined;
     try {
       socket = this.#idle.pop() ?? this.#connect();
       const sent = socket;
       // A kept-alive socket is connected: whatever happens to it now may be after the
-      // receiver read the request.
+      // receiver read the requests.
       let connected = !sent.connecting;
       if (!connected) sent.once('connect', () => (connected = true));
-      const answer = new ResponseReader();
+      const answers = new AnswerReader();
       const onData = (chunk: Buffer) => {
-        const status = answer.push(chunk);
-        if (status === undefined || finished) return;
-        // The status line is the receiver's verdict; the rest of the answer only decides
-        // whether the connection can carry the next request.
-        if (answer.complete) release(answer.reusable);
-        else answer.onComplete = () => release(answer.reusable);
-        finish(status < 300 ? 'taken' : 'refused');
+        // The status line is the receiver's verdict on a request; the rest of the answer only
+        // decides where the next answer starts and whether the connection can carry more.
+        for (const status of answers.push(chunk)) {
+          if (answered < requests.length) requests[answered++]!.finish(status < 300 ? 'taken' : 'refused');
+        }
+        if (answered === requests.length && answers.idle) release(answers.usable);
+        else if (!answers.usable) {
+          // No later answer can be read here, though the receiver may have read the requests.
+          release(false);
+          finishRest('unknown');
+        }
       };
       const onError = (error: NodeJS.ErrnoException) => {
-        detach();
-        sent.destroy();
-        if (finished) return;
+        release(false);
         if (connected) {
-          finish('unknown');
+          finishRest('unknown');
           return;
         }
         if (error.code === 'ECONNREFUSED') this.#downUntil = Date.now() + RECEIVER_DOWN_MS;
-        finish('unreachable');
+        finishRest('unreachable');
       };
       const onClose = () =>
         onError(Object.assign(new Error('receiver closed the connection'), { code: 'ECONNRESET' }));
       const onTimeout = () => {
-        detach();
-        sent.destroy();
-        finish(connected ? 'unknown' : 'unreachable');
+        release(false);
+        finishRest(connected ? 'unknown' : 'unreachable');
       };
-      const detach = () => {
+      const release = (reusable: boolean) => {
         sent.off('data', onData);
         sent.off('error', onError);
         sent.off('close', onClose);
         sent.off('timeout', onTimeout);
         sent.setTimeout(0);
-      };
-      const release = (reusable: boolean) => {
-        detach();
         if (reusable && this.#idle.length < MAX_IDLE_SOCKETS && !sent.destroyed) {
           sent.unref();
           sent.once('error', () => sent.destroy());
@@ -271,14 +297,13 @@ export class ReceiverClient {
       sent.on('close', onClose);
       sent.on('timeout', onTimeout);
       sent.setTimeout(this.#timeoutMs);
-      sent.write(
-        `POST ${path} HTTP/1.1\r\nhost: ${this.#hostHeader}\r\ncontent-type: ${contentType}\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\n${RECEIVER_HEADERS.batchId}: ${batchId}\r\n\r\n${body}`,
-      );
+      let text = '';
+      for (const { request } of requests) text += request;
+      sent.write(text);
     } catch {
       // Nothing was written when the socket could not even be made.
       socket?.destroy();
-      finish('unreachable');
+      finishRest('unreachable');
     }
   }
 
@@ -292,54 +317,5 @@ export class ReceiverClient {
   #forget(socket: Socket): void {
     const index = this.#idle.indexOf(socket);
     if (index >= 0) this.#idle.splice(index, 1);
-  }
-}
-
-/**
- * Reads one HTTP/1.1 answer: its status code, then its body's end, as far as framing needs,
- * so that a kept-alive connection is handed on only once nothing of this answer is left on it.
- * An answer framed otherwise than by `content-length` (chunked, or until close) ends the
- * connection instead.
- */
-class ResponseReader {
-  status?: number;
-  complete = false;
-  reusable = false;
-  onComplete?: () => void;
-  #head = '';
-  #remaining = 0;
-
-  /** Feeds bytes; returns the status code once the head is read (every call after that too). */
-  push(chunk: Buffer): number | undefined {
-    if (this.status === undefined) {
-      this.#head += chunk.toString('latin1');
-      const end = this.#head.indexOf('\r\n\r\n');
-      if (end < 0) return undefined;
-      const head = this.#head.slice(0, end);
-      const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
-      this.status = match ? Number(match[1]) : 500;
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      this.reusable =
-        match !== null &&
-        length !== null &&
-        !/\r\nconnection:\s*close/i.test(head) &&
-        /^HTTP\/1\.1/.test(head);
-      const bodyBytes = this.#head.length - end - 4;
-      this.#remaining = (length ? Number(length[1]) : 0) - bodyBytes;
-      this.#head = '';
-      if (this.#remaining < 0) this.reusable = false;
-      if (!this.reusable || this.#remaining <= 0) this.#end();
-      return this.status;
-    }
-    this.#remaining -= chunk.length;
-    if (this.#remaining < 0) this.reusable = false;
-    if (this.#remaining <= 0) this.#end();
-    return this.status;
-  }
-
-  #end(): void {
-    if (this.complete) return;
-    this.complete = true;
-    this.onComplete?.();
   }
 }

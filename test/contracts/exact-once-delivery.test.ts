@@ -20,17 +20,23 @@ afterEach(async () => {
 
 async function startIntake(options: { withEmfSink?: boolean } = {}) {
   const intake: string[] = [];
+  const spanIntake: string[] = [];
   const counters = new PipelineCounters();
   const receiver = new OtlpReceiver({
     address: { host: '127.0.0.1', port: 0 },
     maxBodyBytes: 1024 * 1024,
-    spans: { add: () => 0 },
+    spans: {
+      add: (spans) => {
+        spanIntake.push(...spans.map((span) => span.name));
+        return 0;
+      },
+    },
     emf: options.withEmfSink === false ? undefined : { add: (line) => intake.push(line) > 0 },
     counters,
   });
   const { port } = await receiver.listen();
   closers.push(() => receiver.close());
-  return { receiver, port, intake, counters };
+  return { receiver, port, intake, spanIntake, counters };
 }
 
 async function linkTo(port: number, faultOf: (connection: number) => LinkFault): Promise<FaultyLink> {
@@ -53,6 +59,31 @@ const documents = (batch: number, count = 3) =>
   Array.from({ length: count }, (_, i) =>
     JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [] }, Requests: 1, batch, i }),
   );
+
+/** An OTLP/JSON request holding one span named `name`. */
+const spanRequest = (name: string, n: number) =>
+  JSON.stringify({
+    resourceSpans: [
+      {
+        resource: { attributes: [] },
+        scopeSpans: [
+          {
+            scope: { name: 'exact-once' },
+            spans: [
+              {
+                traceId: '5bef4de7ad49b0e87f6ef6c87fc2e700',
+                spanId: (0x1000 + n).toString(16).padStart(16, '0'),
+                name,
+                kind: 2,
+                startTimeUnixNano: '1700000000000000000',
+                endTimeUnixNano: '1700000000001000000',
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
 
 const firstConnection =
   (fault: LinkFault) =>
@@ -168,22 +199,80 @@ describe('exact-once EMF delivery from handler to extension', () => {
     expect(client.counters).toMatchObject({ emfSent: 0, emfToStdout: 0, emfUnconfirmed: 3, sendFailures: 2 });
   });
 
-  it('delivers many concurrent batches exactly once while every third connection loses its answer', async () => {
-    // Prepare
-    const { port, intake, counters } = await startIntake();
-    const faults: LinkFault[] = ['reset-after-request', 'pass', 'hold-answer'];
-    const link = await linkTo(port, (connection) => faults[connection % faults.length]!);
+  it('settles pipelined spans and EMF each by its own answer when the connection drops between them', async () => {
+    // Prepare: the first connection carries the spans' answer back, then resets before the EMF's.
+    const { port, intake, spanIntake, counters } = await startIntake();
+    const link = await linkTo(port, firstConnection('reset-after-first-answer'));
     const { client, stdout } = clientOf(link.address);
-    const batches = Array.from({ length: 40 }, (_, i) => documents(100 + i, 2));
+    const sent = documents(9);
+
+    // Act: sent in the same turn, as the handler does, so both go out in one write.
+    client.sendSpans(spanRequest('GET /todos', 1), 1);
+    client.sendEmf(sent);
+    await client.settled();
+
+    // Assess: the spans were answered and not sent again; the EMF was repeated once and taken once.
+    expect(spanIntake).toEqual(['GET /todos']);
+    expect(intake).toEqual(sent);
+    expect(stdout).toEqual([]);
+    expect(counters.batchesRepeated).toBeLessThanOrEqual(1);
+    expect(client.counters).toMatchObject({
+      spansSent: 1,
+      spansDropped: 0,
+      emfSent: 3,
+      emfToStdout: 0,
+      emfUnconfirmed: 0,
+      sendFailures: 1,
+    });
+  });
+
+  it('writes pipelined EMF to stdout and drops its spans when no receiver listens', async () => {
+    // Prepare
+    const port = await closedPort();
+    const { client, stdout } = clientOf(`127.0.0.1:${port}`);
+    const sent = documents(10);
 
     // Act
-    for (const batch of batches) client.sendEmf(batch);
+    client.sendSpans(spanRequest('GET /todos', 2), 1);
+    client.sendEmf(sent);
     await client.settled();
 
     // Assess
-    const everything = [...intake, ...stdout].sort();
-    expect(everything).toEqual(batches.flat().sort());
+    expect(stdout).toEqual(sent);
+    expect(client.counters).toMatchObject({
+      spansSent: 0,
+      spansDropped: 1,
+      emfSent: 0,
+      emfToStdout: 3,
+      sendFailures: 2,
+    });
+  });
+
+  it('delivers many invocations exactly once while connections lose answers in every way', async () => {
+    // Prepare
+    const { port, intake, spanIntake, counters } = await startIntake();
+    const faults: LinkFault[] = ['reset-after-request', 'pass', 'hold-answer', 'reset-after-first-answer'];
+    const link = await linkTo(port, (connection) => faults[connection % faults.length]!);
+    const { client, stdout } = clientOf(link.address);
+    const invocations = Array.from({ length: 40 }, (_, i) => ({
+      span: `invocation ${i}`,
+      documents: documents(100 + i, 2),
+    }));
+
+    // Act: each invocation's spans and EMF in one turn, so in one write; the next invocation
+    // starts while earlier ones still wait for answers, on connections of their own.
+    for (const [i, invocation] of invocations.entries()) {
+      client.sendSpans(spanRequest(invocation.span, i), 1);
+      client.sendEmf(invocation.documents);
+      await new Promise(setImmediate);
+    }
+    await client.settled();
+
+    // Assess
+    expect([...intake, ...stdout].sort()).toEqual(invocations.flatMap((i) => i.documents).sort());
     expect(stdout).toEqual([]);
+    expect(spanIntake.sort()).toEqual(invocations.map((i) => i.span).sort());
     expect(counters.batchesRepeated).toBeGreaterThan(0);
+    expect(client.counters).toMatchObject({ spansSent: 40, spansDropped: 0, emfSent: 80, emfUnconfirmed: 0 });
   });
 });

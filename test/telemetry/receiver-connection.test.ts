@@ -52,7 +52,7 @@ describe('receiver client connections', () => {
     expect(client.counters).toMatchObject({ emfSent: 5, emfToStdout: 0, emfUnconfirmed: 0, sendFailures: 0 });
   });
 
-  it('takes chunked and connection-close answers as answers and opens a new connection after them', async () => {
+  it('reads chunked answers to their end on a kept-alive connection and opens a new one after connection-close', async () => {
     // Prepare
     let answered = 0;
     const { address, bodies, connections } = await receiver((_body, res) => {
@@ -73,9 +73,41 @@ describe('receiver client connections', () => {
 
     // Assess
     expect(bodies).toHaveLength(4);
-    expect(connections.count).toBe(4);
+    // Answers 2 and 4 close their connection; 1 and 3 leave it open for the next batch.
+    expect(connections.count).toBe(2);
     // The 503 is a refusal: that batch, and only it, goes to stdout.
     expect(stdout).toEqual(['{"batch":2}\n']);
     expect(client.counters).toMatchObject({ emfSent: 3, emfToStdout: 1, emfUnconfirmed: 0, sendFailures: 1 });
+  });
+
+  it('sends the batches of one turn pipelined on one connection, each settled by its own answer', async () => {
+    // Prepare: the second batch of each turn is refused, the others taken.
+    const { address, bodies, connections } = await receiver((body, res) => {
+      const status = body.includes('"refuse"') ? 503 : 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': 2 });
+      res.end('{}');
+    });
+    const stdout: string[] = [];
+    const client = new ReceiverClient(address, { stdout: (text) => stdout.push(text) });
+
+    // Act
+    for (let turn = 0; turn < 3; turn++) {
+      client.sendSpans(`{"turn":${turn}}`, 2);
+      client.sendEmf([`{"refuse":${turn}}`]);
+      client.sendEmf([`{"take":${turn}}`]);
+      await client.settled();
+    }
+
+    // Assess
+    expect(bodies).toHaveLength(9);
+    expect(connections.count).toBe(1);
+    expect(stdout).toEqual([0, 1, 2].map((turn) => `{"refuse":${turn}}\n`));
+    expect(client.counters).toMatchObject({
+      spansSent: 6,
+      emfSent: 3,
+      emfToStdout: 3,
+      emfUnconfirmed: 0,
+      sendFailures: 3,
+    });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A TCP forwarder between the handler's receiver client and the extension's receiver that
  * breaks chosen connections the way a real environment can: an answer that never comes back
- * (the receiver took the batch, then a reset or a freeze cut the wait), or a request cut before
- * the receiver had all of it. Both ends stay the real code; only the link misbehaves.
+ * (the receiver took the batch, then a reset or a freeze cut the wait), a connection lost
+ * between the answers to two pipelined requests, or a request cut before the receiver had all
+ * of it. Both ends stay the real code; only the link misbehaves.
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 
@@ -14,6 +15,11 @@ export type LinkFault =
   | 'reset-after-request'
   /** As `reset-after-request`, and the link stops listening first: the receiver is gone for good. */
   | 'vanish-after-request'
+  /**
+   * Forward the requests; forward the first answer (framed by its content-length, as the
+   * receiver frames every answer), then reset the client's connection instead of the rest.
+   */
+  | 'reset-after-first-answer'
   /** Forward the request; swallow the answer and keep the client waiting until it gives up. */
   | 'hold-answer'
   /** Forward only the first half of the first request chunk, then reset both sides. */
@@ -62,9 +68,18 @@ export async function startFaultyLink(
       }
       upstream.write(chunk);
     });
+    // The first answer as it arrives; undefined once it was forwarded.
+    let answer: Buffer | undefined = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
       if (fault === 'pass') client.write(chunk);
-      else if (fault === 'reset-after-request') client.resetAndDestroy();
+      else if (fault === 'reset-after-first-answer') {
+        if (answer === undefined) return;
+        answer = Buffer.concat([answer, chunk]);
+        const end = firstAnswerEnd(answer);
+        if (end === undefined) return;
+        client.write(answer.subarray(0, end), () => client.resetAndDestroy());
+        answer = undefined;
+      } else if (fault === 'reset-after-request') client.resetAndDestroy();
       else if (fault === 'vanish-after-request') {
         server.close();
         client.resetAndDestroy();
@@ -82,4 +97,13 @@ export async function startFaultyLink(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Where the first HTTP answer in `bytes` ends, once all of it is there. */
+function firstAnswerEnd(bytes: Buffer): number | undefined {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  if (headEnd < 0) return undefined;
+  const length = /content-length:\s*(\d+)/i.exec(bytes.subarray(0, headEnd).toString('latin1'));
+  const end = headEnd + 4 + Number(length?.[1] ?? 0);
+  return bytes.length >= end ? end : undefined;
 }
