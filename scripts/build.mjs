@@ -1,6 +1,7 @@
 // Builds the deployable artifacts with esbuild:
 //   dist/functions/todos/index.mjs            the todo handler (exports `handler`)
-//   dist/layer/extensions/telemetry-extension the extension's launcher (/opt/extensions/… in Lambda)
+//   dist/layer/extensions/telemetry-extension the extension's launcher (/opt/extensions/… in Lambda),
+//                                             rendered from extension/src/launcher.sh
 //   dist/layer/telemetry-extension/index.mjs  the extension, one bundled file
 //
 //   dist/layer-bin/<arch>/extensions/telemetry-extension
@@ -113,6 +114,43 @@ async function compileExtension(arch) {
   return executable;
 }
 
+// Node's flags in the launcher (see README, "Extension start").
+const EXTENSION_NODE_OPTIONS = [];
+
+/**
+ * The layer's launcher: extension/src/launcher.sh with its placeholders filled in. The
+ * subscription body is the one Node sends, from telemetry-subscription.ts evaluated here.
+ */
+async function renderLauncher() {
+  const template = await readFile(path.join(root, 'extension', 'src', 'launcher.sh'), 'utf8');
+  const { outputFiles } = await build({
+    entryPoints: [path.join(root, 'extension', 'src', 'telemetry-subscription.ts')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
+  const subscription = await import(
+    `data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`
+  );
+  const marker = '@PORT@';
+  const parts = subscription.telemetrySubscriptionBody(marker).split(marker);
+  // The launcher holds each part in single quotes.
+  if (parts.length !== 2 || parts.some((part) => part.includes("'"))) {
+    throw new Error('build: the subscription body cannot be written into the launcher');
+  }
+  const rendered = template
+    .replaceAll('@SUBSCRIPTION_BEFORE_PORT@', parts[0])
+    .replaceAll('@SUBSCRIPTION_AFTER_PORT@', parts[1])
+    .replaceAll('@DEFAULT_LISTENER_PORT@', String(subscription.DEFAULT_LISTENER_PORT))
+    .replaceAll('@BUNDLE@', `../${EXTENSION_NAME}/index.mjs`)
+    .replaceAll('@NODE_OPTIONS@', EXTENSION_NODE_OPTIONS.join(' '));
+  const left = /@[A-Z_]+@/.exec(rendered);
+  if (left) throw new Error(`build: launcher placeholder ${left[0]} has no value`);
+  return rendered;
+}
+
 const targets = {
   async function() {
     const outdir = path.join(dist, 'functions', 'todos');
@@ -159,7 +197,7 @@ const targets = {
     // Lambda starts every executable in /opt/extensions; the launcher's file name
     // is the name the extension registers with.
     await mkdir(path.dirname(launcher), { recursive: true });
-    await writeFile(launcher, `#!/bin/sh\nexec node "$(dirname "$0")/../${EXTENSION_NAME}/index.mjs"\n`);
+    await writeFile(launcher, await renderLauncher());
     await chmod(launcher, 0o755);
   },
   async 'extension-bin'() {

@@ -1,6 +1,8 @@
 import { DEFAULT_RECEIVER_ADDRESS, RECEIVER_ADDRESS_VARIABLE } from '../../contracts/telemetry-receiver';
 import { ConfigError } from './errors';
+import type { RegisterResponse } from './extensions-api';
 import { EXTENSION_METRICS } from './metric-names';
+import { DEFAULT_LISTENER_PORT } from './telemetry-subscription';
 
 /** A `host:port` pair. */
 export interface HostPort {
@@ -30,6 +32,8 @@ export interface ExtensionConfig {
   readonly runtimeApi: string;
   /** Name sent in `Lambda-Extension-Name`; must equal the launcher's file name. */
   readonly extensionName: string;
+  /** What the launcher did before Node started; undefined when Node registers itself. */
+  readonly launcher: LauncherHandover | undefined;
   readonly receiverAddress: HostPort;
   readonly listenerAddress: HostPort;
   readonly region: string;
@@ -92,7 +96,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
 
 // The sandbox overrides both with per-environment loopback addresses.
-const DEFAULT_LISTENER_ADDRESS = '0.0.0.0:4243';
+const DEFAULT_LISTENER_ADDRESS = `0.0.0.0:${DEFAULT_LISTENER_PORT}`;
 // In Lambda the daemon listens here, but extensions are not given AWS_XRAY_DAEMON_ADDRESS.
 const DEFAULT_XRAY_DAEMON_ADDRESS = '169.254.79.129:2000';
 // 10,000 spans is the Telemetry API's own maxItems default and one OTLP request's cap at X-Ray;
@@ -127,13 +131,40 @@ const DEFAULT_MAX_RETRIES = 3;
 const DEFAULT_RETRY_BASE_DELAY_MS = 10;
 const DEFAULT_EXPORT_TIMEOUT_MS = 1_000;
 
-/** The two settings registration needs; read before anything else so a bad variable elsewhere can be reported. */
+/**
+ * What the layer's launcher hands to Node when it registered, and possibly subscribed to the
+ * Telemetry API, before Node started (see extension/src/launcher.sh).
+ */
+interface LauncherHandover {
+  /** `TELEMETRY_EXTENSION_ID`: the `Lambda-Extension-Identifier` that `register` returned. */
+  readonly identifier: string;
+  /** `TELEMETRY_EXTENSION_REGISTRATION`: the body `register` returned. */
+  readonly registration: RegisterResponse;
+  /**
+   * `TELEMETRY_EXTENSION_SUBSCRIBED_PORT`: the listener port the launcher subscribed the
+   * Telemetry API to; undefined when it left subscribing to Node.
+   */
+  readonly subscribedPort: number | undefined;
+}
+
+/** What registration needs; read before anything else so a bad variable elsewhere can be reported. */
 export interface RegistrationConfig {
   readonly runtimeApi: string;
   readonly extensionName: string;
+  /** Set when the launcher already registered: Node adopts that registration instead. */
+  readonly launcher: LauncherHandover | undefined;
 }
 
-/** Reads what registration needs. Throws {@link ConfigError} when `AWS_LAMBDA_RUNTIME_API` is missing. */
+const ID_VARIABLE = 'TELEMETRY_EXTENSION_ID';
+const REGISTRATION_VARIABLE = 'TELEMETRY_EXTENSION_REGISTRATION';
+const SUBSCRIBED_PORT_VARIABLE = 'TELEMETRY_EXTENSION_SUBSCRIBED_PORT';
+// The identifier goes back in a header on every call: visible ASCII only (Lambda's are UUIDs).
+const IDENTIFIER_PATTERN = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * Reads what registration needs. Throws {@link ConfigError} when `AWS_LAMBDA_RUNTIME_API` is
+ * missing or the launcher's hand-over variables are malformed.
+ */
 export function readRegistrationConfig(env: Environment = process.env): RegistrationConfig {
   const runtimeApi = env.AWS_LAMBDA_RUNTIME_API;
   if (!runtimeApi) {
@@ -141,7 +172,61 @@ export function readRegistrationConfig(env: Environment = process.env): Registra
       'AWS_LAMBDA_RUNTIME_API is not set; the extension only runs inside Lambda or the sandbox',
     );
   }
-  return { runtimeApi, extensionName: env.TELEMETRY_EXTENSION_NAME || DEFAULT_EXTENSION_NAME };
+  return {
+    runtimeApi,
+    extensionName: env.TELEMETRY_EXTENSION_NAME || DEFAULT_EXTENSION_NAME,
+    launcher: launcherHandover(env),
+  };
+}
+
+function launcherHandover(env: Environment): LauncherHandover | undefined {
+  const identifier = env[ID_VARIABLE];
+  if (!identifier) {
+    for (const name of [REGISTRATION_VARIABLE, SUBSCRIBED_PORT_VARIABLE]) {
+      if (env[name]) {
+        throw new ConfigError(`${name} is set without ${ID_VARIABLE}; the launcher sets them together`);
+      }
+    }
+    return undefined;
+  }
+  if (!IDENTIFIER_PATTERN.test(identifier)) {
+    throw new ConfigError(
+      `${ID_VARIABLE}="${identifier}" is not an extension identifier (visible ASCII, no spaces)`,
+    );
+  }
+  const rawPort = env[SUBSCRIBED_PORT_VARIABLE];
+  let subscribedPort: number | undefined;
+  if (rawPort) {
+    subscribedPort = Number(rawPort);
+    if (!/^\d+$/.test(rawPort) || subscribedPort < 1 || subscribedPort > 65_535) {
+      throw new ConfigError(`${SUBSCRIBED_PORT_VARIABLE}="${rawPort}" is not a port (1 to 65535)`);
+    }
+  }
+  return { identifier, registration: registerResponse(env[REGISTRATION_VARIABLE]), subscribedPort };
+}
+
+function registerResponse(raw: string | undefined): RegisterResponse {
+  if (!raw) throw new ConfigError(`${REGISTRATION_VARIABLE} is not set although ${ID_VARIABLE} is`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  const fields = value as Record<string, unknown> | undefined;
+  const wellFormed =
+    typeof fields === 'object' &&
+    fields !== null &&
+    !Array.isArray(fields) &&
+    ['functionName', 'functionVersion', 'handler'].every(
+      (key) => fields[key] === undefined || typeof fields[key] === 'string',
+    );
+  if (!wellFormed) {
+    throw new ConfigError(
+      `${REGISTRATION_VARIABLE}="${raw.slice(0, 200)}" is not the JSON object register answers with`,
+    );
+  }
+  return fields as RegisterResponse;
 }
 
 /**
@@ -149,7 +234,14 @@ export function readRegistrationConfig(env: Environment = process.env): Registra
  * Throws {@link ConfigError} naming the variable when one is missing or malformed.
  */
 export function readConfig(env: Environment = process.env): ExtensionConfig {
-  const { runtimeApi, extensionName } = readRegistrationConfig(env);
+  const { runtimeApi, extensionName, launcher } = readRegistrationConfig(env);
+  const listenerAddress = hostPort(env, 'TELEMETRY_LISTENER_ADDRESS', DEFAULT_LISTENER_ADDRESS);
+  if (launcher?.subscribedPort !== undefined && launcher.subscribedPort !== listenerAddress.port) {
+    throw new ConfigError(
+      `${SUBSCRIBED_PORT_VARIABLE}="${launcher.subscribedPort}" differs from the port of TELEMETRY_LISTENER_ADDRESS ` +
+        `(${listenerAddress.port}): the Telemetry API would deliver where nothing listens`,
+    );
+  }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const exporter = oneOf(env, 'TELEMETRY_TRACES_EXPORTER', ['xray', 'otlp', 'none'], 'xray');
   const otlpBase = env.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
@@ -166,8 +258,9 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
   return {
     runtimeApi,
     extensionName,
+    launcher,
     receiverAddress,
-    listenerAddress: hostPort(env, 'TELEMETRY_LISTENER_ADDRESS', DEFAULT_LISTENER_ADDRESS),
+    listenerAddress,
     region,
     credentials:
       accessKeyId && secretAccessKey

@@ -146,7 +146,11 @@ async function startExtension(config: ExtensionConfig, api: ExtensionsApiClient)
   let telemetryAvailable = true;
   try {
     const port = await listener.listen();
-    await subscribeTelemetry(config.runtimeApi, api.identifier, port, ['platform']);
+    // The launcher subscribed this port before Node started; a second subscription would only
+    // replace the first.
+    if (config.launcher?.subscribedPort === undefined) {
+      await subscribeTelemetry(config.runtimeApi, api.identifier, port);
+    }
   } catch (error) {
     // Without runtimeDone the extension still works: it flushes at each INVOKE instead.
     telemetryAvailable = false;

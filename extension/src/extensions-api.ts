@@ -57,6 +57,14 @@ export class ExtensionsApiClient {
     return new ExtensionsApiClient(runtimeApi, identifier, parseJson(res.body) as RegisterResponse);
   }
 
+  /**
+   * The registration the layer's launcher made before Node started (Lambda accepts one
+   * `register` per extension): every later call carries its identifier.
+   */
+  static adopt(runtimeApi: string, identifier: string, registration: RegisterResponse): ExtensionsApiClient {
+    return new ExtensionsApiClient(runtimeApi, identifier, registration);
+  }
+
   /** Blocks until Lambda delivers the next event; calling it also tells Lambda this extension is done. */
   async next(): Promise<ExtensionEvent> {
     const res = await callLambdaApi(this.runtimeApi, 'GET', `${BASE}/event/next`, this.idHeader());

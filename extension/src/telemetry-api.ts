@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { HostPort } from './config';
 import { LambdaApiError } from './errors';
 import { callLambdaApi } from './lambda-http';
+import { telemetrySubscriptionBody } from './telemetry-subscription';
 
 /** One Telemetry API event as delivered to the listener. */
 export interface TelemetryEvent {
@@ -20,25 +21,6 @@ export interface RuntimeDoneRecord {
   readonly errorType?: string;
   readonly metrics?: { readonly durationMs: number; readonly producedBytes?: number };
 }
-
-/** Buffering asked of the Telemetry API. */
-export interface TelemetryBuffering {
-  readonly maxItems: number;
-  readonly maxBytes: number;
-  readonly timeoutMs: number;
-}
-
-/**
- * Delivery as fast as the API allows: 25 ms is the minimum `timeoutMs`, and `runtimeDone` is what
- * ends the extension's wait after each invocation. Items and bytes stay at their defaults.
- */
-const RUNTIME_DONE_BUFFERING: TelemetryBuffering = {
-  maxItems: 1_000,
-  maxBytes: 262_144,
-  timeoutMs: 25,
-};
-
-const SCHEMA_VERSION = '2022-12-13';
 
 /**
  * The HTTP endpoint the Telemetry API posts event batches to. It answers 200 at once: a slow or
@@ -87,28 +69,21 @@ export class TelemetryListener {
 }
 
 /**
- * Subscribes the extension to `types` with destination `http://sandbox.localdomain:<port>/`
- * (`sandbox.localdomain` is the execution environment itself; the listener binds there).
- * Must happen during Init: subscriptions close when the runtime first calls `next`.
+ * Subscribes the extension to platform events with destination `http://sandbox.localdomain:<port>/`
+ * (body: `telemetry-subscription.ts`). Must happen during Init: subscriptions close when the
+ * runtime first calls `next`. The layer's launcher usually did it before Node started.
  */
 export async function subscribeTelemetry(
   runtimeApi: string,
   extensionId: string,
   port: number,
-  types: readonly ('platform' | 'function' | 'extension')[],
-  buffering: TelemetryBuffering = RUNTIME_DONE_BUFFERING,
 ): Promise<void> {
   const res = await callLambdaApi(
     runtimeApi,
     'PUT',
     '/2022-07-01/telemetry',
     { 'lambda-extension-identifier': extensionId },
-    JSON.stringify({
-      schemaVersion: SCHEMA_VERSION,
-      types,
-      buffering,
-      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${port}/` },
-    }),
+    telemetrySubscriptionBody(port),
   );
   if (res.status !== 200) {
     throw new LambdaApiError(
