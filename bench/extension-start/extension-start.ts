@@ -17,11 +17,11 @@ import { spawnTracked, type TrackedChild } from '../child-process';
 import { randomLoopbackAddress } from '../loopback-address';
 import { postSpanLoad } from '../otlp-span-load';
 import { DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
-import { treeRssMb } from '../process-memory';
 import { progress } from '../progress';
 import type { ExtensionStartResult, ExtensionStartSubject } from '../run-result';
 import { summarize } from '../statistics';
 import { type ProbeObservation, RegisterProbe } from './register-probe';
+import { treeMemory } from './tree-memory';
 
 const run = promisify(execFile);
 
@@ -142,12 +142,20 @@ export function initOf(probe: RegisterProbe, child: TrackedChild, who: string): 
 export interface StartSample {
   registerMs: number;
   readyMs: number;
+  /** When it subscribed to the Telemetry API; undefined when it did not. */
+  subscribeMs?: number;
   /** Resident memory once init is done and idle. */
   rssMb: number;
+  /** Its anonymous (private) part. */
+  rssAnonMb: number;
+  /** Proportional set size: shared pages divided among the processes that map them. */
+  pssMb: number;
   /** With a span load: spans the receiver accepted (its buffer refuses what is over its limits). */
   spansHeld?: number;
   /** With a span load: resident memory once the extension holds them. */
   rssWithSpansMb?: number;
+  /** With a span load: its anonymous part. */
+  rssAnonWithSpansMb?: number;
 }
 
 /**
@@ -169,16 +177,24 @@ export async function startOnce(
   try {
     const observation = await initOf(probe, child, subject.id);
     await sleep(IDLE_SETTLE_MS);
+    const idle = await treeMemory(child.pid);
     const sample: StartSample = {
       registerMs: observation.registeredAt - spawnedAt,
       readyMs: observation.firstNextAt - spawnedAt,
-      rssMb: await treeRssMb(child.pid),
+      ...(observation.subscribedAt === undefined
+        ? {}
+        : { subscribeMs: observation.subscribedAt - spawnedAt }),
+      rssMb: idle.rssMb,
+      rssAnonMb: idle.rssAnonMb,
+      pssMb: idle.pssMb,
     };
     if (load.spans > 0) {
       sample.spansHeld = await postSpanLoad(`${address}:4318`, load.spans, load.spansPerRequest);
       if (sample.spansHeld === 0) throw new Error(`${subject.id} accepted no spans: ${child.tail}`);
       await sleep(IDLE_SETTLE_MS);
-      sample.rssWithSpansMb = await treeRssMb(child.pid);
+      const holding = await treeMemory(child.pid);
+      sample.rssWithSpansMb = holding.rssMb;
+      sample.rssAnonWithSpansMb = holding.rssAnonMb;
     }
     return sample;
   } finally {

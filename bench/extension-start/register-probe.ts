@@ -18,6 +18,8 @@ export interface ProbeObservation {
   registeredAt: number;
   firstNextAt: number;
   subscribedToTelemetry: boolean;
+  /** When the Telemetry API subscription arrived; undefined when none did. */
+  subscribedAt: number | undefined;
 }
 
 const SHUTDOWN_DEADLINE_MS = 2_000;
@@ -27,6 +29,7 @@ export class RegisterProbe {
   private registeredAt: number | undefined;
   private name = '';
   private subscribed = false;
+  private subscribedAt: number | undefined;
   private pendingNext: http.ServerResponse | undefined;
   private readonly firstNext: Promise<number>;
   private resolveFirstNext!: (at: number) => void;
@@ -71,6 +74,7 @@ export class RegisterProbe {
       registeredAt: this.registeredAt!,
       firstNextAt,
       subscribedToTelemetry: this.subscribed,
+      subscribedAt: this.subscribedAt,
     };
   }
 
@@ -168,6 +172,7 @@ export class RegisterProbe {
         else this.pendingNext = res;
       } else if (req.method === 'PUT' && url === '/2022-07-01/telemetry') {
         this.subscribed = true;
+        this.subscribedAt ??= at;
         this.destination = this.resolveDestination(body);
         res.writeHead(200, { 'Content-Type': 'application/json' }).end('"OK"');
       } else if (req.method === 'POST' && /\/extension\/(init|exit)\/error$/.test(url)) {
