@@ -6,6 +6,8 @@
  * - `runtime-api-host.ts`, `extensions-api-host.ts`, `telemetry-api-host.ts` (joined in
  *   `lambda-api-host.ts`): what each API request means in the current state;
  * - `process-supervisor.ts`: the runtime and extension processes (start, freeze, thaw, stop);
+ * - `environment-cgroup.ts`: where cgroups are available, the environment's CPU and memory
+ *   limits, its memory measure and its freezer;
  * - `extension-registry.ts`, `platform-telemetry.ts`, `log-tail.ts`: who registered, the
  *   Telemetry API stream, the tail of the invocation's log.
  */
@@ -18,6 +20,8 @@ import {
   type LambdaApiHost,
   startLambdaApiServer,
 } from '../apis/lambda-api-server';
+import { cgroupSupport } from './cgroup-probe';
+import { EnvironmentCgroup } from './environment-cgroup';
 import { functionArn, functionVersion, logStreamName } from './environment-variables';
 import { ExtensionRegistry } from './extension-registry';
 import { EnvironmentExtensionsApi } from './extensions-api-host';
@@ -27,7 +31,7 @@ import { lambdaApiHost } from './lambda-api-host';
 import { type InitPhase, Lifecycle } from './lifecycle';
 import { LogTail } from './log-tail';
 import { PlatformTelemetry } from './platform-telemetry';
-import { ProcessSupervisor } from './process-supervisor';
+import { type ProcessFault, ProcessSupervisor } from './process-supervisor';
 import { EnvironmentRuntimeApi } from './runtime-api-host';
 import { EnvironmentTelemetryApi } from './telemetry-api-host';
 import { type InvocationTrace, invocationTrace } from './trace-header';
@@ -57,6 +61,8 @@ export class ExecutionEnvironment {
   private readonly runtimeApi: EnvironmentRuntimeApi;
   private readonly apiHost: LambdaApiHost;
   private readonly logTail = new LogTail();
+  /** The environment's cgroups, where they are available and not turned off. */
+  private cgroup: EnvironmentCgroup | undefined;
 
   /** The running invoke phase (with its Init, if any), until it settles. */
   private phase: Promise<void> | undefined;
@@ -80,7 +86,7 @@ export class ExecutionEnvironment {
         this.logTail.push(line);
         this.telemetry.log(stream, line, source);
       },
-      onExit: (errorType, message) => this.onProcessExit(errorType, message),
+      onExit: (fault) => this.onProcessExit(fault),
     });
     this.runtimeApi = new EnvironmentRuntimeApi(this.lifecycle, this.telemetry);
     const extensionsApi = new EnvironmentExtensionsApi(
@@ -109,18 +115,29 @@ export class ExecutionEnvironment {
     return this.supervisor.processIds;
   }
 
-  /** Binds the environment's Lambda APIs on a fresh loopback address. */
+  /** Binds the environment's Lambda APIs on a fresh loopback address and makes its cgroups. */
   async start(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const address = randomLoopback();
       try {
         this.server = await startLambdaApiServer(this.apiHost, address, LAMBDA_API_PORT);
         this.address = address;
-        return;
+        break;
       } catch (error) {
         if (attempt >= 20 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       }
     }
+    if (this.def.unconstrained) return;
+    const support = await cgroupSupport();
+    if (!support.available) return;
+    try {
+      this.cgroup = await EnvironmentCgroup.create(support.parents, this.id, this.def.memoryMb);
+    } catch (error) {
+      await closeLambdaApiServer(this.server);
+      this.server = undefined;
+      throw error;
+    }
+    this.supervisor.constrain(this.cgroup);
   }
 
   /**
@@ -180,12 +197,13 @@ export class ExecutionEnvironment {
     if (this.lifecycle.state.kind !== 'stopped' || this.supervisor.hasProcesses) {
       await this.stopProcesses('spindown', 'stopped');
     }
+    await this.cgroup?.remove();
     if (this.server) await closeLambdaApiServer(this.server);
     this.server = undefined;
   }
 
   private async runInvoke(input: InvokeInput, answer: (output: InvokeOutput) => void): Promise<void> {
-    this.thaw();
+    await this.thaw();
     this.logTail.clear();
     const requestId = input.requestId ?? randomUUID();
     const trace = invocationTrace(input.traceHeader);
@@ -257,7 +275,17 @@ export class ExecutionEnvironment {
     }
   }
 
-  private runInit(phase: InitPhase, limitMs: number): Promise<InitResult> {
+  private async runInit(phase: InitPhase, limitMs: number): Promise<InitResult> {
+    // Managed runtimes get burst CPU during Init; an Init retried inside an invoke is part of it.
+    await this.supervisor.cpu(phase === 'init' ? 'burst' : 'throttled');
+    try {
+      return await this.initPhase(phase, limitMs);
+    } finally {
+      await this.supervisor.cpu('throttled');
+    }
+  }
+
+  private initPhase(phase: InitPhase, limitMs: number): Promise<InitResult> {
     return runInit(
       {
         def: this.def,
@@ -301,7 +329,7 @@ export class ExecutionEnvironment {
     });
     this.lifecycle.enter({ kind: 'shuttingDown', interrupted, then, done });
     try {
-      if (interrupted === 'frozen') this.supervisor.thaw(this.extensions);
+      if (interrupted === 'frozen') await this.supervisor.thaw(this.extensions);
       await this.supervisor.stop(reason, this.extensions);
       this.extensions.clear();
       this.runtimeApi.forgetWaiter();
@@ -311,16 +339,16 @@ export class ExecutionEnvironment {
     }
   }
 
-  private thaw(): void {
+  private async thaw(): Promise<void> {
     if (this.lifecycle.state.kind !== 'frozen') return;
-    this.supervisor.thaw(this.extensions);
+    await this.supervisor.thaw(this.extensions);
     this.lifecycle.enter({ kind: 'ready' });
   }
 
-  private onProcessExit(errorType: string, message: string): void {
+  private onProcessExit(fault: ProcessFault): void {
     if (this.lifecycle.stopping) return;
     const idle = this.lifecycle.idle;
-    this.lifecycle.fail({ status: 'failure', errorType, message, reason: 'failure' });
+    this.lifecycle.fail({ ...fault, reason: 'failure' });
     if (idle) {
       // Failed while idle: the next invoke must not land here.
       void this.stopProcesses('failure', 'stopped').finally(() => this.onIdleFault(this));

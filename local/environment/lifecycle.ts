@@ -24,7 +24,7 @@ export type InitPhase = 'init' | 'invoke';
  * - `initializing`: Init; the runtime called `next`; Init ends when every extension has too.
  * - `invoking`: an invoke phase runs: the invocation, its report, the wait before freezing.
  * - `ready`: initialized and idle, not frozen (freezing is off).
- * - `frozen`: initialized and idle, every process stopped (SIGSTOP).
+ * - `frozen`: initialized and idle, every process stopped (freezer cgroup, else SIGSTOP).
  * - `shuttingDown`: the shutdown sequence runs; `interrupted` is the state it ended, `then` the
  *   state it leaves the environment in (`cold` to retry Init, `stopped` for good).
  * - `stopped`: the environment serves no more invokes.

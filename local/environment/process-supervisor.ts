@@ -1,13 +1,17 @@
 /**
  * The processes of one execution environment (the extensions of the layers and the runtime):
  * started for an Init, frozen between invokes, thawed for the next, and stopped by Lambda's
- * shutdown sequence with its deadline.
+ * shutdown sequence with its deadline. With the environment's cgroups (see
+ * `environment-cgroup.ts`) they start inside them, freeze through the freezer cgroup and their
+ * memory is the cgroup's; without, they freeze by SIGSTOP and their memory is read from /proc.
  */
 import { settledBy, settledWithin } from '../../common/deadline';
 import type { ShutdownReason } from '../apis/extensions-api';
+import type { CpuMode, EnvironmentCgroup } from './environment-cgroup';
 import { EnvironmentProcess, type ProcessExit, peakResidentKb } from './environment-process';
 import type { ExtensionRegistry } from './extension-registry';
 import type { ExtensionExecutable } from './layer-extensions';
+import type { InvokeStatus } from './types';
 
 /** Shutdown budget with external extensions; 500 ms with only internal ones; none without. */
 const SHUTDOWN_LIMIT_MS = 2_000;
@@ -27,11 +31,21 @@ export interface ProcessLaunch {
   readonly env: Record<string, string>;
 }
 
+/** What a process's end means for the phase it ends. */
+export interface ProcessFault {
+  /** `error` when the OOM killer ended it, `failure` otherwise. */
+  readonly status: InvokeStatus;
+  /** `Runtime.OutOfMemory` (whichever process the OOM killer chose), `Runtime.ExitError`, `Extension.Crash`. */
+  readonly errorType: string;
+  /** Which process ended and how (`Runtime exited with error: exit status 1`). */
+  readonly message: string;
+}
+
 export interface SupervisorCallbacks {
   /** A line the runtime (`function`) or an extension (`extension`, `source` = its name) printed. */
   readonly onLine: (stream: 'function' | 'extension', line: string, source?: string) => void;
-  /** A process ended; `message` says which and how (`Runtime exited with error: exit status 1`). */
-  readonly onExit: (errorType: 'Runtime.ExitError' | 'Extension.Crash', message: string) => void;
+  /** A process ended. */
+  readonly onExit: (fault: ProcessFault) => void;
 }
 
 /**
@@ -62,10 +76,16 @@ export class ProcessSupervisor {
   private runtime: EnvironmentProcess | undefined;
   private extensions = new Map<string, EnvironmentProcess>();
   private executables: ReadonlySet<string> = new Set();
-  /** The highest resident memory measured so far, in kB, across all of the environment's Inits. */
+  /** The highest memory use measured so far, in kB, across all of the environment's Inits. */
   private peakKb = 0;
+  private cgroup: EnvironmentCgroup | undefined;
 
   constructor(private readonly callbacks: SupervisorCallbacks) {}
+
+  /** Runs every process started from now on in the environment's cgroups. */
+  constrain(cgroup: EnvironmentCgroup): void {
+    this.cgroup = cgroup;
+  }
 
   /** Names of the external extension executables started for the current Init. */
   get externalNames(): ReadonlySet<string> {
@@ -90,9 +110,23 @@ export class ProcessSupervisor {
     return Math.max(1, Math.ceil(this.peakKb / 1024));
   }
 
-  /** Reads the processes' peak resident memory (a few /proc files each: once per invoke). */
+  /**
+   * Reads the environment's peak memory: the memory cgroup's, which the limit is enforced
+   * against, page cache included. An approximation: a page is charged to the cgroup that read it
+   * first, so files shared with processes outside the environment (the Node binary, when the
+   * sandbox runs on the same one) count only where they were read first. Without a cgroup, the
+   * processes' peak resident memory summed (a few /proc files each: once per invoke).
+   */
   async measureMemory(): Promise<void> {
-    this.peakKb = Math.max(this.peakKb, await peakResidentKb(this.processIds));
+    const kb = this.cgroup
+      ? (await this.cgroup.maxUsageBytes()) / 1024
+      : await peakResidentKb(this.processIds);
+    this.peakKb = Math.max(this.peakKb, kb);
+  }
+
+  /** CPU for Init (`burst`) or from its end on (`throttled`); nothing to do without cgroups. */
+  async cpu(mode: CpuMode): Promise<void> {
+    await this.cgroup?.cpu(mode);
   }
 
   /** Starts every extension executable at once, as Lambda starts `/opt/extensions/*` in parallel. */
@@ -102,46 +136,48 @@ export class ProcessSupervisor {
   ): void {
     this.executables = new Set(executables.map((e) => e.name));
     for (const executable of executables) {
-      const child = new EnvironmentProcess({
-        ...launch,
-        command: executable.path,
-        args: [],
-        onLine: (line) => this.callbacks.onLine('extension', line, executable.name),
-      });
+      const child = this.spawn({ ...launch, command: executable.path, args: [] }, (line) =>
+        this.callbacks.onLine('extension', line, executable.name),
+      );
       this.extensions.set(executable.name, child);
       void child.exited.then((exit) =>
         this.callbacks.onExit(
-          'Extension.Crash',
-          `Extension ${executable.name} exited with error: ${exitDescription(exit)}`,
+          this.exitFault(
+            exit,
+            'Extension.Crash',
+            `Extension ${executable.name} exited with error: ${exitDescription(exit)}`,
+          ),
         ),
       );
     }
   }
 
   startRuntime(launch: ProcessLaunch): void {
-    const runtime = new EnvironmentProcess({
-      ...launch,
-      onLine: (line) => this.callbacks.onLine('function', line),
-    });
+    const runtime = this.spawn(launch, (line) => this.callbacks.onLine('function', line));
     this.runtime = runtime;
     void runtime.exited.then((exit) =>
-      this.callbacks.onExit('Runtime.ExitError', `Runtime exited with error: ${exitDescription(exit)}`),
+      this.callbacks.onExit(
+        this.exitFault(exit, 'Runtime.ExitError', `Runtime exited with error: ${exitDescription(exit)}`),
+      ),
     );
   }
 
   /**
    * Freezes the environment between invokes: telemetry deliveries pause (a frozen listener cannot
-   * answer), the ones in flight get a grace period, then every process group gets SIGSTOP.
+   * answer), the ones in flight get a grace period, then the freezer cgroup freezes every
+   * process (without one, every process group gets SIGSTOP).
    */
   async freeze(extensions: ExtensionRegistry): Promise<void> {
     const deliveries = [...extensions.deliveries()];
     for (const delivery of deliveries) delivery.pause();
     await settledWithin(Promise.all(deliveries.map((d) => d.settled())), DELIVERY_GRACE_MS);
-    for (const child of this.processes()) child.signal('SIGSTOP');
+    if (this.cgroup) await this.cgroup.freeze();
+    else for (const child of this.processes()) child.signal('SIGSTOP');
   }
 
-  thaw(extensions: ExtensionRegistry): void {
-    for (const child of this.processes()) child.signal('SIGCONT');
+  async thaw(extensions: ExtensionRegistry): Promise<void> {
+    if (this.cgroup) await this.cgroup.thaw();
+    else for (const child of this.processes()) child.signal('SIGCONT');
     for (const delivery of extensions.deliveries()) delivery.resume();
   }
 
@@ -170,8 +206,22 @@ export class ProcessSupervisor {
     const processes = [...this.extensions.values()];
     await settledBy(Promise.all(processes.map((p) => p.exited)), deadlineMs);
     await Promise.all([...processes, ...(runtime ? [runtime] : [])].map((p) => p.kill()));
+    // Processes that left their group (daemons of the runtime or an extension) are still in the cgroup.
+    await this.cgroup?.killRemaining();
     this.extensions = new Map();
     this.runtime = undefined;
+  }
+
+  private spawn(launch: ProcessLaunch, onLine: (line: string) => void): EnvironmentProcess {
+    const { command, args } = this.cgroup ? this.cgroup.launch(launch.command, launch.args) : launch;
+    return new EnvironmentProcess({ ...launch, command, args, onLine });
+  }
+
+  /** A process ended: out of memory when the OOM killer ended it, else `errorType`. */
+  private exitFault(exit: ProcessExit, errorType: string, message: string): ProcessFault {
+    return this.cgroup?.killedForMemory(exit)
+      ? { status: 'error', errorType: 'Runtime.OutOfMemory', message }
+      : { status: 'failure', errorType, message };
   }
 
   private processes(): EnvironmentProcess[] {

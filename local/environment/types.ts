@@ -19,7 +19,11 @@ export interface FunctionDefinition {
   codeDir: string;
   /** `file.export` relative to `codeDir` (`_HANDLER`), e.g. `index.handler`. */
   handler: string;
-  /** `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and `memorySizeMB` in reports. Not enforced as a limit. */
+  /**
+   * `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and `memorySizeMB` in reports. Where cgroups are available
+   * (and not turned off by `unconstrained`), also the environment's memory limit and its CPU
+   * share (1,769 MB = one vCPU).
+   */
   memoryMb: number;
   /** The function timeout; it covers the whole invoke phase (runtime and extensions). */
   timeoutSec: number;
@@ -33,8 +37,13 @@ export interface FunctionDefinition {
   environment: Record<string, string>;
   /** Maximum number of execution environments alive at once; invokes beyond it queue. */
   concurrency: number;
-  /** Freeze an environment's processes (SIGSTOP/SIGCONT) between invokes, as Lambda does. */
+  /** Freeze an environment's processes between invokes, as Lambda does (freezer cgroup, else SIGSTOP/SIGCONT). */
   freeze: boolean;
+  /**
+   * Run without Lambda's CPU and memory limits even where cgroups are available.
+   * @default false
+   */
+  unconstrained?: boolean;
   /** An environment idle this long is shut down (reason `spindown`). */
   idleTimeoutMs: number;
   /** `AWS_REGION` / `AWS_DEFAULT_REGION`, and the region in ARNs. */

@@ -1,4 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cgroupDirOf, cgroupSupport } from '../../local/environment/cgroup-probe';
 import { eventually } from '../support/eventually';
 import { json, processState, SAMPLED_TRACE, SandboxHarness } from './support/sandbox-harness';
 
@@ -98,22 +101,26 @@ describe('execution environment lifecycle', () => {
   });
 
   it('freezes every process of the environment between invokes and thaws them for the next', async () => {
-    // Prepare
+    // Prepare: with cgroups the freezer cgroup freezes the environment, otherwise SIGSTOP does.
     const layer = await sandbox.layer(['sleeper']);
     const pool = await sandbox.pool({ layers: [layer] });
     const first = await pool.invoke({ payload: Buffer.from('{}') });
     const runtimePid: number = json(first.payload).pid;
     const extensionPid = (await sandbox.recorded('sleeper')).find((l) => l.kind === 'started')?.pid ?? 0;
+    const frozenState = (await cgroupSupport()).available ? 'FROZEN' : 'T';
 
     // Act
     await sandbox.observer.until(() => sandbox.observer.types().includes('platform.report'));
-    await waitForState([runtimePid, extensionPid], 'T');
+    await eventually(
+      () => freezeStatesOf([runtimePid, extensionPid]),
+      (states) => states.every((s) => s === frozenState),
+    );
     // Read again: a freeze holds until the next invoke, it is not a passing state.
-    const frozen = await statesOf([runtimePid, extensionPid]);
+    const frozen = await freezeStatesOf([runtimePid, extensionPid]);
     const second = await pool.invoke({ payload: Buffer.from('{}') });
 
     // Assess
-    expect(frozen).toEqual(['T', 'T']);
+    expect(frozen).toEqual([frozenState, frozenState]);
     expect(second.status).toBe('success');
     expect(json(second.payload).pid).toBe(runtimePid);
     expect(second.environmentId).toBe(first.environmentId);
@@ -156,6 +163,20 @@ describe('execution environment lifecycle', () => {
 
 /** The /proc state of each pid (undefined = gone). */
 const statesOf = (pids: number[]) => Promise.all(pids.map((pid) => processState(pid)));
+
+/**
+ * How frozen each pid is: the state of its environment's freezer cgroup where the sandbox freezes
+ * through cgroups, else its /proc state (`T` = stopped by SIGSTOP).
+ */
+async function freezeStatesOf(pids: number[]): Promise<(string | undefined)[]> {
+  if (!(await cgroupSupport()).available) return statesOf(pids);
+  return Promise.all(
+    pids.map(async (pid) => {
+      const dir = await cgroupDirOf(pid, 'freezer');
+      return dir ? (await readFile(path.join(dir, 'freezer.state'), 'utf8')).trim() : undefined;
+    }),
+  );
+}
 
 /** Polls /proc until every pid is in `state` (undefined = gone); the test timeout bounds it. */
 async function waitForState(pids: number[], state: string | undefined): Promise<void> {

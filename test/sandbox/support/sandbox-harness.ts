@@ -27,7 +27,7 @@ export interface RecorderBehaviour {
   events?: string[];
   registerDelayMs?: number;
   subscribe?: Record<string, unknown> | false;
-  onInvoke?: 'next' | 'hang' | 'crash' | 'work';
+  onInvoke?: 'next' | 'hang' | 'crash' | 'work' | 'allocate';
   workMs?: number;
   failFirst?: number;
   onShutdown?: 'exit' | 'ignore';
