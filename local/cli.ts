@@ -37,6 +37,12 @@ async function prepare(config: SandboxConfig): Promise<void> {
   }
 }
 
+/** One line: the CPU share and memory limit the environments get, or why they run unconstrained. */
+function resourcesLine(resources: Sandbox['resources']): string {
+  if (!resources.constrained) return `unconstrained: ${resources.reason ?? 'no cgroups'}`;
+  return `Lambda-sized through cgroups: ${resources.memoryLimitMb} MB memory limit, ${resources.cpuShare?.toFixed(3)} vCPU during invokes (1769 MB = 1 vCPU), burst CPU during Init`;
+}
+
 async function main(): Promise<void> {
   let config: SandboxConfig;
   try {
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
     environment: config.environment,
     passthrough: config.passthrough,
     freeze: config.freeze,
+    unconstrained: config.unconstrained,
     idleTimeoutMs: config.idleTimeoutMs,
     region: config.region,
     host: config.host,
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
         : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s${config.reservedConcurrency === undefined ? '' : `, reserved concurrency ${config.reservedConcurrency}`})`,
       `  runtime        Node ${sandbox.node.version} (${sandbox.node.source === 'package' ? sandbox.node.path : "the host's"})${sandbox.node.notice ? `\n  notice         ${sandbox.node.notice}` : ''}`,
+      `  resources      ${resourcesLine(sandbox.resources)}`,
       `  versions       HTTP API -> alias ${sandbox.alias} -> version ${served} (${relative(config.codeDir)} as copied at start; a rebuild reaches only $LATEST)`,
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName}:${sandbox.alias} out.json; no qualifier: $LATEST)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,

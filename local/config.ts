@@ -41,8 +41,8 @@ export const DEFAULTS = {
   stateDir: path.join(PROJECT_ROOT, '.local'),
 } as const;
 
-// Lambda's limits for the values the flags set.
-const LIMITS = {
+/** Lambda's limits for the values the flags set. */
+export const LIMITS = {
   memory: [128, 10_240],
   timeout: [1, 900],
   concurrency: [1, 1000],
@@ -71,6 +71,8 @@ export interface SandboxConfig {
   /** The sandbox environment's `AWS_ENDPOINT_URL*`, `OTEL_*`, `POWERTOOLS_*`, `TELEMETRY_*`. */
   readonly passthrough: Readonly<Record<string, string>>;
   readonly freeze: boolean;
+  /** `--unconstrained`: no CPU share or memory limit even where cgroups allow them. */
+  readonly unconstrained: boolean;
   readonly idleTimeoutMs: number;
   readonly inMemory: boolean;
   readonly host: string;
@@ -97,7 +99,8 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --port N               HTTP API port (default: $PORT or 3000; 0 picks a free port)
   --lambda-port N        Lambda Invoke API port (default: 3001)
   --xray-port N          X-Ray daemon port, UDP and HTTP (default: 2000)
-  --memory MB            memory size, 128-10240 (default: 128)
+  --memory MB            memory size, 128-10240 (default: 128); where cgroups allow it also the
+                         environment's memory limit and CPU share (1769 MB = one vCPU)
   --timeout S            function timeout in seconds, 1-900 (default: 3)
   --concurrency N        maximum execution environments of each version (default: 10)
   --reserved-concurrency N
@@ -106,6 +109,7 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --env K=V              function variable, repeatable
   --layer DIR            extra layer directory, repeatable (dist/layer is always included)
   --no-freeze            do not freeze environments between invokes
+  --unconstrained        no CPU share or memory limit, even where cgroups allow them
   --idle-timeout S       shut an environment down after S idle seconds (default: 300)
   --in-memory            keep the embedded DynamoDB in memory instead of .local/dynamodb
   --state-dir DIR        where logs, metrics, traces and DynamoDB data go (default: .local)
@@ -207,6 +211,7 @@ export function readSandboxConfig(
     env: { type: 'string', multiple: true },
     layer: { type: 'string', multiple: true },
     'no-freeze': { type: 'boolean' },
+    unconstrained: { type: 'boolean' },
     'idle-timeout': { type: 'string' },
     'in-memory': { type: 'boolean' },
     'state-dir': { type: 'string' },
@@ -288,6 +293,7 @@ export function readSandboxConfig(
     environment,
     passthrough,
     freeze: values['no-freeze'] !== true,
+    unconstrained: values.unconstrained === true,
     idleTimeoutMs: idleTimeoutSec * 1000,
     inMemory: values['in-memory'] === true,
     host: '127.0.0.1',

@@ -8,19 +8,26 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ROUTES } from '../functions/todos/routes';
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from './auth/jwt-authorizer';
-import { DEFAULTS } from './config';
+import { DEFAULTS, LIMITS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
+import { environmentResources } from './environment/cgroup-probe';
 import { functionVersion } from './environment/environment-variables';
 import { FunctionPool } from './environment/function-pool';
 import { type RuntimeNode, runtimeNode } from './environment/runtime-node';
-import type { FunctionDefinition, LogEntry, PlatformEvent, SandboxObserver } from './environment/types';
+import type {
+  EnvironmentResources,
+  FunctionDefinition,
+  LogEntry,
+  PlatformEvent,
+  SandboxObserver,
+} from './environment/types';
 import { startHttpApi } from './http-api/server';
 import { startInvokeApi } from './invoke-api';
 import { LambdaMetrics } from './logs/lambda-metrics';
 import { LogSink } from './logs/log-sink';
 import { startLogsEndpoint } from './logs/logs-endpoint';
 import { MetricStore } from './logs/metric-store';
-import { StartupError } from './sandbox-errors';
+import { StartupError, UsageError } from './sandbox-errors';
 import { type FunctionRunner, TracedFunction } from './traced-function';
 import { type FunctionVersions, VersionRegistry } from './versions/function-versions';
 import { VersionedFunction } from './versions/versioned-function';
@@ -36,7 +43,7 @@ export interface SandboxOptions {
   readonly codeDir?: string;
   /** @default 'index.handler' */
   readonly handler?: string;
-  /** @default 128 */
+  /** A whole number of MB in Lambda's range, 128-10240. @default 128 */
   readonly memoryMb?: number;
   /** @default 3 */
   readonly timeoutSec?: number;
@@ -58,6 +65,11 @@ export interface SandboxOptions {
   readonly passthrough?: Readonly<Record<string, string>>;
   /** @default true */
   readonly freeze?: boolean;
+  /**
+   * Run the environments without Lambda's CPU and memory limits even where cgroups allow them
+   * (see {@link Sandbox.resources}). @default false
+   */
+  readonly unconstrained?: boolean;
   /** @default 300_000 */
   readonly idleTimeoutMs?: number;
   /** @default 'us-east-1' */
@@ -103,6 +115,11 @@ export interface Sandbox {
   readonly definition: FunctionDefinition;
   /** The Node the function and the extensions run on (see `runtime-node.ts`). */
   readonly node: RuntimeNode;
+  /**
+   * What the execution environments get: Lambda's CPU share and memory limit through cgroups, or
+   * unconstrained and why (no cgroup v1, not root, turned off...).
+   */
+  readonly resources: EnvironmentResources;
   /** Published versions and aliases; version 1 and the alias exist from the start. */
   readonly versions: FunctionVersions;
   /** The alias the HTTP API integrates. */
@@ -147,6 +164,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const timeoutSec = options.timeoutSec ?? DEFAULTS.timeoutSec;
   const region = options.region ?? DEFAULTS.region;
   const tableName = options.tableName ?? DEFAULTS.tableName;
+  const memoryMb = options.memoryMb ?? DEFAULTS.memoryMb;
+  const [minMb, maxMb] = LIMITS.memory;
+  if (!Number.isInteger(memoryMb) || memoryMb < minMb || memoryMb > maxMb) {
+    throw new UsageError(
+      `memoryMb must be a whole number from ${minMb} to ${maxMb}, as Lambda allows; got ${memoryMb}`,
+    );
+  }
   const paths = {
     logs: path.join(stateDir, 'logs'),
     metrics: path.join(stateDir, 'metrics'),
@@ -211,7 +235,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       name: functionName,
       codeDir: path.resolve(options.codeDir ?? DEFAULTS.codeDir),
       handler: options.handler ?? DEFAULTS.handler,
-      memoryMb: options.memoryMb ?? DEFAULTS.memoryMb,
+      memoryMb,
       timeoutSec,
       layers: (options.layers ?? [DEFAULTS.layerDir]).map((layer) => path.resolve(layer)),
       environment: {
@@ -224,9 +248,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       concurrency: options.concurrency ?? DEFAULTS.concurrency,
       freeze: options.freeze ?? true,
+      ...(options.unconstrained ? { unconstrained: true } : {}),
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutSec * 1000,
       region,
     };
+
+    const resources = await environmentResources(definition.memoryMb, options.unconstrained === true);
 
     const lambdaMetrics = new LambdaMetrics({
       functionName,
@@ -316,6 +343,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       logsEndpoint: logsApi.url,
       definition,
       node: runtimeNode(),
+      resources,
       versions,
       alias,
       paths,

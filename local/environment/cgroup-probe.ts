@@ -12,7 +12,8 @@
  */
 import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sweepStaleCgroups } from './environment-cgroup';
+import { sweepStaleCgroups, vcpuShare } from './environment-cgroup';
+import type { EnvironmentResources } from './types';
 
 export const CONTROLLERS = ['cpu', 'memory', 'freezer'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
@@ -135,4 +136,19 @@ let probed: Promise<CgroupSupport> | undefined;
 export function cgroupSupport(): Promise<CgroupSupport> {
   probed ??= probe();
   return probed;
+}
+
+/**
+ * What the environments of a function of `memoryMb` get: Lambda's limits where cgroups are
+ * available and not turned off, otherwise the reason they are not.
+ */
+export async function environmentResources(
+  memoryMb: number,
+  unconstrained: boolean,
+): Promise<EnvironmentResources> {
+  if (unconstrained) return { constrained: false, reason: 'turned off (unconstrained option)' };
+  const support = await cgroupSupport();
+  return support.available
+    ? { constrained: true, cpuShare: vcpuShare(memoryMb), memoryLimitMb: memoryMb }
+    : { constrained: false, reason: support.reason };
 }

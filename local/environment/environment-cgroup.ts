@@ -38,7 +38,7 @@ const POLL_MS = 2;
 const NAME = /^(\d+)-[0-9a-f]+$/;
 
 /** vCPUs of a function of `memoryMb` during invokes. */
-function vcpuShare(memoryMb: number): number {
+export function vcpuShare(memoryMb: number): number {
   return Math.min(memoryMb / MB_PER_VCPU, availableParallelism());
 }
 

@@ -56,6 +56,18 @@ export interface FunctionDefinition {
   version?: string;
 }
 
+/** The resources the environments of a function get. */
+export interface EnvironmentResources {
+  /** Lambda's CPU and memory limits apply (each environment runs in its own cgroups). */
+  readonly constrained: boolean;
+  /** Why they do not, in one line. */
+  readonly reason?: string;
+  /** vCPUs during invokes: memory / 1,769 MB, capped at the cores present. */
+  readonly cpuShare?: number;
+  /** The memory limit of an environment (runtime and extensions together). */
+  readonly memoryLimitMb?: number;
+}
+
 /** One synchronous (RequestResponse) invocation. */
 export interface InvokeInput {
   /** The event, passed to the runtime byte for byte. */

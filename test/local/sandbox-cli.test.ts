@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/config';
+import { cgroupSupport } from '../../local/environment/cgroup-probe';
 
 const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
 
@@ -69,6 +70,7 @@ describe('sandbox CLI', () => {
       void exited.then((code) => reject(new Error(`the CLI exited with ${code} before it was ready`)));
     });
     const xrayEndpoint = /X-Ray +udp \S+, (http:\/\/\S+)/.exec(output)![1]!;
+    const support = await cgroupSupport();
 
     // Act
     const response = await fetch(`${url}/todos/1`);
@@ -78,6 +80,14 @@ describe('sandbox CLI', () => {
 
     // Assess
     expect(response.status).toBe(201);
+    // One line says what the environments get: Lambda's limits, or why they run without them.
+    expect(output.split('\n').filter((line) => line.startsWith('  resources '))).toEqual([
+      support.available
+        ? expect.stringMatching(
+            /^ {2}resources +Lambda-sized through cgroups: 128 MB memory limit, 0\.072 vCPU/,
+          )
+        : `  resources      unconstrained: ${support.reason}`,
+    ]);
     expect(before.length).toBeGreaterThan(0);
     expect(code).toBe(0);
     expect(await processesWith(`AWS_ENDPOINT_URL_XRAY=${xrayEndpoint}`)).toEqual([]);

@@ -18,6 +18,7 @@ describe('sandbox configuration', () => {
       lambdaPort: 3001,
       layers: [DEFAULTS.layerDir],
       freeze: true,
+      unconstrained: false,
       inMemory: false,
     });
   });
@@ -45,6 +46,7 @@ describe('sandbox configuration', () => {
         '--layer',
         'test/local/fixtures',
         '--no-freeze',
+        '--unconstrained',
         '--idle-timeout',
         '60',
         '--in-memory',
@@ -69,6 +71,7 @@ describe('sandbox configuration', () => {
       concurrency: 2,
       environment: { A: '1', B: 'x=y' },
       freeze: false,
+      unconstrained: true,
       idleTimeoutMs: 60_000,
       inMemory: true,
       dynamodbEndpoint: 'http://db:8000',
@@ -93,7 +96,9 @@ describe('sandbox configuration', () => {
 
   it.each([
     [['--bogus'], "Unknown option '--bogus'"],
-    [['--memory', '64'], '--memory must be between 128 and 10240'],
+    [['--memory', '64'], '--memory must be between 128 and 10240, got 64'],
+    [['--memory', '10241'], '--memory must be between 128 and 10240, got 10241'],
+    [['--memory', '1.5'], '--memory needs a whole number, got "1.5"'],
     [['--timeout', 'soon'], '--timeout needs a whole number'],
     [['--handler', 'index'], 'is not FILE.EXPORT'],
     [['--env', 'NOVALUE'], 'is not KEY=VALUE'],

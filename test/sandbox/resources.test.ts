@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   cgroupDirOf,
   cgroupSupport,
 } from '../../local/environment/cgroup-probe';
+import { startSandbox } from '../../local/sandbox';
 import { eventually } from '../support/eventually';
 import { json, NODE_FUNCTIONS_DIR, SandboxHarness } from './support/sandbox-harness';
 
@@ -199,5 +200,52 @@ describe(`Lambda-sized execution environments${skipped}`, () => {
     const own = await cgroupsOf(process.pid);
     expect(output.status).toBe('success');
     expect(await cgroupsOf(json(output.payload).pid)).toEqual(own);
+  });
+});
+
+describe('the sandbox reports what the environments get', () => {
+  let stateDir: string;
+
+  beforeEach(async () => {
+    stateDir = await mkdtemp(path.join(tmpdir(), 'sandbox-resources-'));
+  });
+
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('says why it runs unconstrained, or the CPU share and memory limit it enforces', async () => {
+    // Prepare
+    const common = {
+      codeDir: NODE_FUNCTIONS_DIR,
+      handler: 'index.echo',
+      layers: [],
+      inMemory: true,
+      memoryMb: 512,
+    };
+
+    // Act
+    const off = await startSandbox({ ...common, stateDir: path.join(stateDir, 'off'), unconstrained: true });
+    await off.close();
+    const sized = await startSandbox({ ...common, stateDir: path.join(stateDir, 'sized') });
+    await sized.close();
+
+    // Assess
+    expect(off.resources).toEqual({ constrained: false, reason: expect.stringMatching(/turned off/) });
+    expect(sized.resources).toEqual(
+      support.available
+        ? { constrained: true, cpuShare: Math.min(512 / 1769, availableParallelism()), memoryLimitMb: 512 }
+        : { constrained: false, reason: support.reason },
+    );
+  });
+
+  it('refuses a memory size Lambda does not allow, in one line', async () => {
+    // Act
+    const refused = startSandbox({ memoryMb: 64, stateDir, inMemory: true });
+
+    // Assess
+    await expect(refused).rejects.toThrow(
+      /^memoryMb must be a whole number from 128 to 10240, as Lambda allows; got 64$/,
+    );
   });
 });
