@@ -58,6 +58,11 @@ export interface ExtensionStartSubject {
   readyMs: Summary;
   /** Resident set of the extension's processes when it first waits on `event/next`. */
   rssMb: Summary;
+  /**
+   * Its anonymous part: what the extension itself adds. The rest is mostly the Node binary's
+   * text, which in Lambda the function's runtime maps from the same file.
+   */
+  rssAnonMb: Summary;
   /** `platform.initStart` → this extension's `platform.extension` in the sandbox core (ms resolution). */
   sandboxRegisterMs?: Summary;
 }

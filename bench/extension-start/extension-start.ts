@@ -93,7 +93,11 @@ export async function projectExtensionSubjects(
   const subjects: StartSubject[] = [];
   const missing: string[] = [];
   if (await exists(launcher)) {
-    subjects.push({ id: 'ours-node', label: 'ours: esbuild bundle on Node', executable: launcher });
+    subjects.push({
+      id: 'ours-node',
+      label: 'ours: layer launcher (registers from bash) + Node bundle',
+      executable: launcher,
+    });
   } else missing.push(`Node bundle (${path.relative(ROOT, launcher)}; the build failed)`);
   const single = await singleExecutable();
   if (single) subjects.push({ id: 'ours-single', label: 'ours: single executable', executable: single });
@@ -266,12 +270,15 @@ export async function measureExtensionStart(
   missingBuilds: string[],
   functionCodeDir?: string,
 ) {
-  const samples = new Map<string, { registerMs: number[]; readyMs: number[]; rssMb: number[] }>();
+  const samples = new Map<
+    string,
+    { registerMs: number[]; readyMs: number[]; rssMb: number[]; rssAnonMb: number[] }
+  >();
   for (const subject of subjects) {
     // The first start pays for reading files into the page cache; Lambda's cold start does too,
     // but from a different disk, so it is not what this stage compares.
     await startOnce(subject);
-    samples.set(subject.id, { registerMs: [], readyMs: [], rssMb: [] });
+    samples.set(subject.id, { registerMs: [], readyMs: [], rssMb: [], rssAnonMb: [] });
   }
   for (let index = 0; index < runs; index++) {
     for (const subject of subjects) {
@@ -280,6 +287,7 @@ export async function measureExtensionStart(
       bucket.registerMs.push(sample.registerMs);
       bucket.readyMs.push(sample.readyMs);
       bucket.rssMb.push(sample.rssMb);
+      bucket.rssAnonMb.push(sample.rssAnonMb);
     }
     progress('extension start', `run ${index + 1}/${runs} done`);
   }
@@ -309,6 +317,7 @@ export async function measureExtensionStart(
         registerMs: summarize(bucket.registerMs, `${subject.id} register ms`),
         readyMs: summarize(bucket.readyMs, `${subject.id} ready ms`),
         rssMb: summarize(bucket.rssMb, `${subject.id} RSS MB`),
+        rssAnonMb: summarize(bucket.rssAnonMb, `${subject.id} RssAnon MB`),
         ...(throughSandbox.has(subject.id)
           ? {
               sandboxRegisterMs: summarize(

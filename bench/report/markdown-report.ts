@@ -91,7 +91,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
   if (start && start.subjects.length > 0) {
     const floor = start.subjects.find((subject) => subject.id === 'floor-c');
     out.push(
-      `${start.runsPerSubject} starts each against ${start.endpoint === 'sandbox' ? 'the sandbox’s Extensions API' : 'a measurement-only Extensions API endpoint in the bench (register, event/next, telemetry subscribe; nothing else runs)'}. Register: process spawn → \`register\` received; ready: spawn → first \`event/next\`; RSS of the process tree 100 ms after that. The sandbox columns time the same builds as the sandbox core runs them: \`platform.initStart\` → the extension's \`platform.extension\` in a fresh execution environment (millisecond resolution).`,
+      `${start.runsPerSubject} starts each against ${start.endpoint === 'sandbox' ? 'the sandbox’s Extensions API' : 'a measurement-only Extensions API endpoint in the bench (register, event/next, telemetry subscribe; nothing else runs)'}. Register: process spawn → \`register\` received; ready: spawn → first \`event/next\`; RSS of the process tree 100 ms after that, and its anonymous part (RssAnon: what the extension adds; the rest is mostly the Node binary's text, mapped from the same file as the function's runtime in Lambda). The sandbox columns time the same builds as the sandbox core runs them: \`platform.initStart\` → the extension's \`platform.extension\` in a fresh execution environment (millisecond resolution).`,
       '',
       table(
         [
@@ -103,6 +103,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
           'p90',
           'RSS p50 MB',
           'RSS max MB',
+          'RssAnon p50 MB',
           'sandbox register p50 ms',
           'p90',
         ],
@@ -115,6 +116,7 @@ export function renderReport(result: RunResult, chartFiles: ChartFiles): Rendere
           fixed(subject.readyMs.p90),
           fixed(subject.rssMb.p50),
           fixed(subject.rssMb.max),
+          fixed(subject.rssAnonMb.p50),
           fixed(subject.sandboxRegisterMs?.p50),
           fixed(subject.sandboxRegisterMs?.p90),
         ]),

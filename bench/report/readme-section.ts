@@ -47,7 +47,7 @@ export function renderReadmeSection(result: RunResult, reportPath: string): stri
   const start = result.extensionStart?.subjects;
   if (start && start.length > 0) {
     lines.push(
-      `Extension start (spawn → register, p50; RSS idle): ${start.map((subject) => `${subject.label} ${fixed(subject.registerMs.p50)} ms, ${fixed(subject.rssMb.p50)} MB`).join('; ')}.`,
+      `Extension start (spawn → register, p50; RSS idle, RssAnon): ${start.map((subject) => `${subject.label} ${fixed(subject.registerMs.p50)} ms, ${fixed(subject.rssMb.p50)} MB, ${fixed(subject.rssAnonMb.p50)} MB`).join('; ')}.`,
       '',
     );
   }
