@@ -1,14 +1,59 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import {
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  TooManyRequestsException,
+} from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMetrics, type StoredMetric } from '../../local/logs/metric-store';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { eventually } from '../support/eventually';
 
 const VERSIONED = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'versioned');
+const RECORDER = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'fixtures',
+  'extension',
+  'recorder.mjs',
+);
+/** How long the extension works after each INVOKE: the invoke phase outlasts the response by this. */
+const POST_INVOKE_WORK_MS = 500;
+
+/**
+ * A layer with one external extension (the recorder fixture) that works after every INVOKE
+ * before calling `next`, as a telemetry extension flushing after the response does; the
+ * environment variables it needs go to the function's configuration.
+ */
+async function postInvokeWorkLayer(
+  stateDir: string,
+): Promise<{ layer: string; environment: Record<string, string> }> {
+  const layer = path.join(stateDir, 'post-invoke-layer');
+  const outDir = path.join(stateDir, 'recorder');
+  await mkdir(path.join(layer, 'extensions'), { recursive: true });
+  await mkdir(outDir, { recursive: true });
+  const launcher = path.join(layer, 'extensions', 'post-invoke');
+  await writeFile(launcher, `#!/bin/sh\nexec node "${RECORDER}" "$(basename "$0")"\n`);
+  await chmod(launcher, 0o755);
+  return {
+    layer,
+    environment: {
+      RECORDER_OUT: outDir,
+      RECORDER_CONFIG: JSON.stringify({
+        'post-invoke': {
+          events: ['INVOKE'],
+          subscribe: false,
+          onInvoke: 'work',
+          workMs: POST_INVOKE_WORK_MS,
+        },
+      }),
+    },
+  };
+}
 
 const sum = (metrics: readonly StoredMetric[]) =>
   metrics.reduce(
@@ -28,7 +73,9 @@ async function exactly(
 }
 
 async function started(
-  options: Parameters<typeof startSandbox>[0],
+  options:
+    | Parameters<typeof startSandbox>[0]
+    | ((stateDir: string) => Promise<Parameters<typeof startSandbox>[0]>),
 ): Promise<{ sandbox: Sandbox; stateDir: string }> {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'lambda-metrics-'));
   const sandbox = await startSandbox({
@@ -37,7 +84,7 @@ async function started(
     inMemory: true,
     stateDir,
     timeoutSec: 10,
-    ...options,
+    ...(typeof options === 'function' ? await options(stateDir) : options),
   });
   return { sandbox, stateDir };
 }
@@ -48,7 +95,12 @@ describe('throttling at the reserved concurrency', () => {
   let lambda: LambdaClient;
 
   beforeAll(async () => {
-    ({ sandbox, stateDir } = await started({ layers: [], reservedConcurrency: 1 }));
+    // The extension keeps every invoke phase open after the response, so the slot is still held
+    // when a caller has its answer, as in Lambda; each test starts while the last one's may run.
+    ({ sandbox, stateDir } = await started(async (dir) => {
+      const { layer, environment } = await postInvokeWorkLayer(dir);
+      return { layers: [layer], environment, reservedConcurrency: 1 };
+    }));
     lambda = new LambdaClient({
       endpoint: sandbox.lambdaUrl,
       region: 'us-east-1',
@@ -63,33 +115,61 @@ describe('throttling at the reserved concurrency', () => {
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  /** Starts a slow invocation through the alias and waits until it holds the one slot. */
-  async function holdTheSlot(): Promise<Promise<unknown>> {
-    const before = (
-      await exactly(sandbox, {
-        namespace: 'AWS/Lambda',
-        metricName: 'ConcurrentExecutions',
-        dimensions: { FunctionName: 'shop' },
-      })
-    ).length;
-    const slow = lambda.send(
-      new InvokeCommand({ FunctionName: 'shop:live', Payload: Buffer.from('{"sleepMs":1500}') }),
-    );
+  /** `ConcurrentExecutions` data points of the function: one per admitted invocation. */
+  const admissions = () =>
+    exactly(sandbox, {
+      namespace: 'AWS/Lambda',
+      metricName: 'ConcurrentExecutions',
+      dimensions: { FunctionName: 'shop' },
+    });
+
+  /**
+   * Starts a slow invocation through the alias and waits until it holds the one slot. The
+   * caller's answer comes before the invoke phase ends (the runtime and the extension call `next`
+   * after it), so it first waits until every admitted invocation has its `Invocations` data
+   * point, written at `platform.report`: the slot is free. A refusal fails at once. The
+   * invocation comes back wrapped: an async function returning it bare would wait for its answer.
+   */
+  async function holdTheSlot(): Promise<{ readonly answer: Promise<InvokeCommandOutput> }> {
+    const before = (await admissions()).length;
     await eventually(
       () =>
         exactly(sandbox, {
           namespace: 'AWS/Lambda',
-          metricName: 'ConcurrentExecutions',
+          metricName: 'Invocations',
           dimensions: { FunctionName: 'shop' },
         }),
-      (found) => found.length > before,
+      (found) => sum(found) >= before,
     );
-    return slow;
+    const slow = lambda.send(
+      new InvokeCommand({ FunctionName: 'shop:live', Payload: Buffer.from('{"sleepMs":1500}') }),
+    );
+    let refusal: { error: unknown } | undefined;
+    slow.catch((error: unknown) => {
+      refusal = { error };
+    });
+    await eventually(admissions, (found) => found.length > before || refusal !== undefined);
+    if (refusal) throw refusal.error;
+    return { answer: slow };
   }
+
+  it('holds the slot again once the invoke phase of the answered holder is over', async () => {
+    // Prepare
+    const first = await holdTheSlot();
+    await first.answer;
+
+    // Act
+    const second = await holdTheSlot();
+
+    // Assess
+    const output = await second.answer;
+    expect(output.StatusCode).toBe(200);
+    expect(output.FunctionError).toBeUndefined();
+  });
 
   it('answers 429 TooManyRequestsException at the Invoke API and counts a Throttle', async () => {
     // Prepare
-    const slow = await holdTheSlot();
+    const { answer: slow } = await holdTheSlot();
 
     // Act
     const refused = lambda.send(new InvokeCommand({ FunctionName: 'shop:live', Payload: Buffer.from('{}') }));
@@ -124,7 +204,7 @@ describe('throttling at the reserved concurrency', () => {
 
   it('answers 500 at the HTTP API, as API Gateway does for a throttled integration', async () => {
     // Prepare
-    const slow = await holdTheSlot();
+    const { answer: slow } = await holdTheSlot();
 
     // Act
     const response = await fetch(`${sandbox.apiUrl}/todos`);
@@ -137,7 +217,7 @@ describe('throttling at the reserved concurrency', () => {
 
   it('admits again once the invoke phase of the one in flight is over', async () => {
     // Prepare
-    const slow = await holdTheSlot();
+    const { answer: slow } = await holdTheSlot();
     const refused = await fetch(`${sandbox.apiUrl}/todos`);
 
     // Act
