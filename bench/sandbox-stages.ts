@@ -327,8 +327,14 @@ function warmFigures(
 }
 
 /** How the sandbox sized the environments: what the bench reports beside each size's figures. */
-function sizingOf(_sandbox: Sandbox, memoryMb: number): EnvironmentSizing {
-  return unsized(memoryMb);
+function sizingOf(sandbox: Sandbox, memoryMb: number): EnvironmentSizing {
+  const { constrained, cpuShare, reason } = sandbox.resources;
+  return {
+    memoryMb,
+    constrained,
+    ...(cpuShare === undefined ? {} : { cpuShare }),
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
 
 function unsized(memoryMb: number): EnvironmentSizing {
