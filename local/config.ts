@@ -23,10 +23,13 @@ export const DEFAULTS = {
   lambdaPort: 3001,
   /** The X-Ray daemon's port, UDP and TCP, as the real daemon uses it. */
   xrayPort: 2000,
-  /** Lambda's default memory size. */
-  memoryMb: 128,
-  /** Lambda's default timeout. */
-  timeoutSec: 3,
+  /**
+   * The memory and timeout the stack deploys the todo function with (infra/todo-service.ts; not
+   * imported from there, as that would load the CDK into the sandbox; the stack test checks they
+   * agree). The memory sets the CPU share, so locally the function runs as fast as deployed.
+   */
+  memoryMb: 1024,
+  timeoutSec: 10,
   /** Each environment is a runtime plus one process per extension; 10 bounds a laptop's load. */
   concurrency: 10,
   /** Lambda keeps idle environments for minutes; 5 minutes keeps a dev session warm. */
@@ -99,9 +102,9 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --port N               HTTP API port (default: $PORT or 3000; 0 picks a free port)
   --lambda-port N        Lambda Invoke API port (default: 3001)
   --xray-port N          X-Ray daemon port, UDP and HTTP (default: 2000)
-  --memory MB            memory size, 128-10240 (default: 128); where cgroups allow it also the
+  --memory MB            memory size, 128-10240 (default: 1024, as deployed); with cgroups also the
                          environment's memory limit and CPU share (1769 MB = one vCPU)
-  --timeout S            function timeout in seconds, 1-900 (default: 3)
+  --timeout S            function timeout in seconds, 1-900 (default: 10, as deployed)
   --concurrency N        maximum execution environments of each version (default: 10)
   --reserved-concurrency N
                          throttle invocations beyond N in flight, all versions together, as

@@ -43,9 +43,9 @@ export interface SandboxOptions {
   readonly codeDir?: string;
   /** @default 'index.handler' */
   readonly handler?: string;
-  /** A whole number of MB in Lambda's range, 128-10240. @default 128 */
+  /** A whole number of MB in Lambda's range, 128-10240. @default 1024 (as the stack deploys it) */
   readonly memoryMb?: number;
-  /** @default 3 */
+  /** @default 10 (as the stack deploys it) */
   readonly timeoutSec?: number;
   /** Maximum execution environments of each version; invokes beyond it queue. @default 10 */
   readonly concurrency?: number;

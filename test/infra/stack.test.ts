@@ -4,6 +4,7 @@ import { EXTENSION_METRICS } from '../../extension/src/metric-names';
 import { TODO_METRICS } from '../../functions/todos/metric-names';
 import { ROUTES, routeKey } from '../../functions/todos/routes';
 import { TODO_TABLE } from '../../functions/todos/table';
+import { DEFAULTS as SANDBOX_DEFAULTS } from '../../local/config';
 import {
   flatten,
   logicalId,
@@ -91,8 +92,9 @@ describe('the production stack', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        MemorySize: 1024,
-        Timeout: 10,
+        // The sandbox runs the function as deployed: same memory (so the same CPU share), same timeout.
+        MemorySize: SANDBOX_DEFAULTS.memoryMb,
+        Timeout: SANDBOX_DEFAULTS.timeoutSec,
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: logsId } },
         Layers: [{ Ref: layerId }],

@@ -84,7 +84,7 @@ describe('sandbox CLI', () => {
     expect(output.split('\n').filter((line) => line.startsWith('  resources '))).toEqual([
       support.available
         ? expect.stringMatching(
-            /^ {2}resources +Lambda-sized through cgroups: 128 MB memory limit, 0\.072 vCPU/,
+            /^ {2}resources +Lambda-sized through cgroups: 1024 MB memory limit, 0\.579 vCPU/,
           )
         : `  resources      unconstrained: ${support.reason}`,
     ]);

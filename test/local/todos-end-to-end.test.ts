@@ -82,7 +82,7 @@ describe('todo API through the local sandbox', () => {
       (text) => text.includes(`XRAY TraceId: ${root}`),
     );
     expect(logs).toMatch(
-      /REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB/,
+      /REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 1024 MB/,
     );
     const origins = await eventually(
       async () => {

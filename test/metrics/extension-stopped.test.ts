@@ -71,8 +71,9 @@ const payloadSizes = async (rec: RecordingSandbox) =>
 
 describe('when the extension is stopped mid-run', () => {
   it('keeps every payload-size data point when the extension is killed between requests', async () => {
-    // Prepare
-    recording = await startRecordingSandbox({ concurrency: 1 });
+    // Prepare: not frozen between requests, so the extension can die while the environment is
+    // idle (a process in a frozen cgroup would only take the signal at the next thaw).
+    recording = await startRecordingSandbox({ concurrency: 1, freeze: false });
     const { apiUrl } = recording.sandbox;
     const sizes: number[] = [];
     for (let i = 0; i < 3; i++) sizes.push(await post(apiUrl, 'before'.repeat(i + 1)));
