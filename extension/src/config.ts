@@ -78,6 +78,11 @@ export interface ExtensionConfig {
     readonly postRuntimeBudgetMs: number;
     /** Kept free before the SHUTDOWN deadline so the process exits before SIGKILL. */
     readonly shutdownMarginMs: number;
+    /**
+     * vCPUs the environment gets during invokes, from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`
+     * (1,769 MB = one vCPU; 1 when unknown): the budget is aimed earlier when CPU is scarce.
+     */
+    readonly cpuShare: number;
     readonly maxRetries: number;
     readonly retryBaseDelayMs: number;
     /** Longest single export request before it is abandoned (and retried if budget remains). */
@@ -309,6 +314,7 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
         DEFAULT_POST_RUNTIME_BUDGET_MS,
       ),
       shutdownMarginMs: nonNegativeInt(env, 'TELEMETRY_SHUTDOWN_MARGIN_MS', DEFAULT_SHUTDOWN_MARGIN_MS),
+      cpuShare: cpuShareOf(env),
       maxRetries: nonNegativeInt(env, 'TELEMETRY_EXPORT_MAX_RETRIES', DEFAULT_MAX_RETRIES),
       retryBaseDelayMs: nonNegativeInt(env, 'TELEMETRY_EXPORT_RETRY_BASE_MS', DEFAULT_RETRY_BASE_DELAY_MS),
       exportTimeoutMs: positiveInt(env, 'TELEMETRY_EXPORT_TIMEOUT_MS', DEFAULT_EXPORT_TIMEOUT_MS),
@@ -368,6 +374,15 @@ function url(value: string, name: string): string {
   } catch {
     throw new ConfigError(`${name}="${value}" is not a URL (for example http://collector:4318)`);
   }
+}
+
+// Lambda gives one full vCPU at 1,769 MB and CPU in proportion below it.
+const MEMORY_MB_PER_VCPU = 1_769;
+
+/** The invoke-phase CPU share Lambda gives the function's memory size; 1 when it is not set. */
+function cpuShareOf(env: Environment): number {
+  const memoryMb = nonNegativeInt(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 0);
+  return memoryMb > 0 ? Math.min(1, memoryMb / MEMORY_MB_PER_VCPU) : 1;
 }
 
 function positiveInt(env: Environment, name: string, fallback: number): number {

@@ -29,6 +29,8 @@ export interface FlushPolicyOptions {
   readonly postRuntimeBudgetMs: number;
   /** Kept free before the SHUTDOWN deadline. */
   readonly shutdownMarginMs: number;
+  /** vCPUs during invokes (1,769 MB = 1); absent: a full one. */
+  readonly cpuShare?: number;
 }
 
 /** Settings of the periodic and adaptive policies. */
@@ -83,12 +85,17 @@ function postRuntimeStart(deps: FlushPolicyDependencies, requestId: string): num
 }
 
 // Timers fire late when the machine is loaded (a timer is a lower bound, never a promise), so
-// budgets are aimed this much early to hold as a hard limit: 5 ms, or a tenth of a small budget.
-const MAX_SCHEDULING_SLACK_MS = 5;
+// budgets are aimed early to hold as a hard limit: 5 ms (or a tenth of a small budget) with a
+// full vCPU. With a fraction of one (a small function's share), the work between the deadline
+// and `next` (the abort, the `next` request) and any synchronous export work the deadline lands
+// in take 1/share as long in wall time, and a throttled process waits for its next CPU period
+// before it runs at all, so the slack grows by the same factor, up to half the budget.
+const SCHEDULING_SLACK_MS = 5;
 
 /** Epoch ms at which a budget of `budgetMs` starting at `startedAt` must be over, slack included. */
-function budgetEndOf(startedAt: number, budgetMs: number): number {
-  return startedAt + budgetMs - Math.min(MAX_SCHEDULING_SLACK_MS, budgetMs / 10);
+function budgetEndOf(startedAt: number, budgetMs: number, cpuShare = 1): number {
+  const slack = Math.min(SCHEDULING_SLACK_MS, budgetMs / 10) / cpuShare;
+  return startedAt + budgetMs - Math.min(slack, budgetMs / 2);
 }
 
 // The function may still be running right up to its deadline; runtimeDone follows within the
@@ -112,7 +119,10 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
   async afterInvoke(invocation: Invocation): Promise<PostRuntimeResult> {
     if (!this.deps.telemetryAvailable) {
       const startedAt = Date.now();
-      await flushWithin(this.deps, budgetEndOf(startedAt, this.options.postRuntimeBudgetMs));
+      await flushWithin(
+        this.deps,
+        budgetEndOf(startedAt, this.options.postRuntimeBudgetMs, this.options.cpuShare),
+      );
       return { runtimeDone: undefined, startedAt };
     }
     const runtimeDone = await this.deps.waitForRuntimeDone(
@@ -120,7 +130,7 @@ export class PerInvocationFlushPolicy implements FlushPolicy {
       invocation.deadlineMs + RUNTIME_DONE_SLACK_MS,
     );
     const startedAt = postRuntimeStart(this.deps, invocation.requestId);
-    const budgetEnd = budgetEndOf(startedAt, this.options.postRuntimeBudgetMs);
+    const budgetEnd = budgetEndOf(startedAt, this.options.postRuntimeBudgetMs, this.options.cpuShare);
     await this.deps.waitForSpans(invocation, Math.min(startedAt + this.options.spanWaitMs, budgetEnd));
     await flushWithin(this.deps, budgetEnd);
     return { runtimeDone, startedAt };
@@ -186,7 +196,7 @@ export class PeriodicFlushPolicy implements FlushPolicy {
       return { runtimeDone: undefined, startedAt: invokedAt, beforeRuntimeDone: true };
     }
     if (!this.deps.telemetryAvailable) {
-      await this.settle(budgetEndOf(invokedAt, this.options.postRuntimeBudgetMs));
+      await this.settle(budgetEndOf(invokedAt, this.options.postRuntimeBudgetMs, this.options.cpuShare));
       return { runtimeDone: undefined, startedAt: invokedAt };
     }
     const runtimeDone = await this.deps.waitForRuntimeDone(
@@ -194,7 +204,7 @@ export class PeriodicFlushPolicy implements FlushPolicy {
       invocation.deadlineMs + RUNTIME_DONE_SLACK_MS,
     );
     const startedAt = postRuntimeStart(this.deps, invocation.requestId);
-    await this.settle(budgetEndOf(startedAt, this.options.postRuntimeBudgetMs));
+    await this.settle(budgetEndOf(startedAt, this.options.postRuntimeBudgetMs, this.options.cpuShare));
     return { runtimeDone, startedAt };
   }
 

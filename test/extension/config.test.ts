@@ -76,6 +76,21 @@ describe('extension config', () => {
     );
   });
 
+  it("takes the invoke-phase CPU share from the function's memory size, a full vCPU when unknown", () => {
+    // Act
+    const small = readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' });
+    const large = readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008' });
+    const unknown = readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: undefined });
+
+    // Assess
+    expect(small.flush.cpuShare).toBeCloseTo(128 / 1769, 6);
+    expect(large.flush.cpuShare).toBe(1);
+    expect(unknown.flush.cpuShare).toBe(1);
+    expect(() => readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' })).toThrow(
+      /AWS_LAMBDA_FUNCTION_MEMORY_SIZE="lots"/,
+    );
+  });
+
   it('flushes adaptively every 10 s with a 100 ms post-runtime budget by default, and names a bad flush mode', () => {
     // Act
     const config = readConfig(base);

@@ -56,6 +56,31 @@ describe('per-invocation flush policy', () => {
     expect(result).toEqual({ runtimeDone: { requestId: 'r1', status: 'success' }, startedAt: T0 + 300 });
   });
 
+  it('aims the budget earlier in proportion to a small CPU share, at most half of it early', async () => {
+    // Prepare: 1,024 MB is 0.58 vCPU, 128 MB 0.07 vCPU (1,769 MB = one).
+    const ends: number[] = [];
+    const policyAt = (memoryMb: number) =>
+      new PerInvocationFlushPolicy(
+        {
+          telemetryAvailable: true,
+          waitForRuntimeDone: async (requestId) => ({ requestId, status: 'success' }),
+          waitForSpans: async () => undefined,
+          flush: async (until) => {
+            ends.push(until - Date.now());
+          },
+        },
+        { ...options, cpuShare: memoryMb / 1769 },
+      );
+
+    // Act
+    await policyAt(1769).afterInvoke(invocation);
+    await policyAt(1024).afterInvoke(invocation);
+    await policyAt(128).afterInvoke(invocation);
+
+    // Assess: 5 ms of slack at a full vCPU, 5 / 0.58 ms at 1,024 MB, capped at 50 ms at 128 MB.
+    expect(ends.map((end) => Math.round(end * 10) / 10)).toEqual([95, 91.4, 50]);
+  });
+
   it('flushes at once when the Telemetry API is unavailable', async () => {
     // Prepare
     const flushes: number[] = [];
