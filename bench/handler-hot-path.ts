@@ -249,7 +249,7 @@ async function runComponents(samples: number): Promise<ComponentSamples[]> {
   const { PayloadMetrics } = await import('../functions/telemetry/payload-metrics');
   const { ReceiverClient } = await import('../functions/telemetry/receiver-client');
   const { addAwsClientMiddleware } = await import('../functions/telemetry/aws-client');
-  const { TODO_METRICS } = await import('../functions/todos/metric-names');
+  const { TODO_PAYLOAD_METRICS } = await import('../functions/todos/metric-names');
 
   const config = readTelemetryConfig(environment);
   const tracing = createTracing(config, () => undefined);
@@ -291,22 +291,7 @@ async function runComponents(samples: number): Promise<ComponentSamples[]> {
   };
   const spans = spanWork();
 
-  const metrics = new PayloadMetrics(
-    {
-      defaultNamespace: TODO_METRICS.defaultNamespace,
-      defaultService: TODO_METRICS.defaultService,
-      requestSizeMetric: TODO_METRICS.requestSize,
-      responseSizeMetric: TODO_METRICS.responseSize,
-      coldStartMetric: TODO_METRICS.coldStart,
-      dimensionSets: [['route'], ['route', 'statusClass']],
-      outcome: {
-        metric: TODO_METRICS.requests,
-        dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
-      },
-      dimensionNames: TODO_METRICS.dimensions,
-    },
-    {},
-  );
+  const metrics = new PayloadMetrics(TODO_PAYLOAD_METRICS, {});
   const sample = {
     route: 'GET /todos/{id}',
     statusClass: '2xx',

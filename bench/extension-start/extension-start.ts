@@ -17,11 +17,11 @@ import { spawnTracked, type TrackedChild } from '../child-process';
 import { randomLoopbackAddress } from '../loopback-address';
 import { postSpanLoad } from '../otlp-span-load';
 import { DIST, EXTENSION_LAUNCHER, ROOT } from '../paths';
+import { treeMemory } from '../process-memory';
 import { progress } from '../progress';
 import type { ExtensionStartResult, ExtensionStartSubject } from '../run-result';
 import { summarize } from '../statistics';
 import { type ProbeObservation, RegisterProbe } from './register-probe';
-import { treeMemory } from './tree-memory';
 
 const run = promisify(execFile);
 

@@ -11,7 +11,7 @@
 import { instrumentAwsClient, instrumentHandler } from '../telemetry';
 import { createDynamoDBClient } from './dynamodb-client';
 import { createHandler } from './handler';
-import { TODO_METRICS } from './metric-names';
+import { TODO_PAYLOAD_METRICS } from './metric-names';
 import { routeKeyOf } from './router';
 
 export { createDynamoDBClient } from './dynamodb-client';
@@ -24,18 +24,6 @@ export const handler = instrumentHandler(
     // The route label comes from the shared route table, not the event's routeKey,
     // so a direct invocation with an arbitrary routeKey cannot add a dimension value.
     route: (event) => routeKeyOf(event.requestContext.http.method, event.rawPath),
-    metrics: {
-      defaultNamespace: TODO_METRICS.defaultNamespace,
-      defaultService: TODO_METRICS.defaultService,
-      requestSizeMetric: TODO_METRICS.requestSize,
-      responseSizeMetric: TODO_METRICS.responseSize,
-      coldStartMetric: TODO_METRICS.coldStart,
-      dimensionSets: [['route'], ['route', 'statusClass']],
-      outcome: {
-        metric: TODO_METRICS.requests,
-        dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
-      },
-      dimensionNames: TODO_METRICS.dimensions,
-    },
+    metrics: TODO_PAYLOAD_METRICS,
   },
 );

@@ -40,3 +40,18 @@ export const TODO_METRICS = {
     functionVersion: 'functionVersion',
   },
 } as const;
+
+/** How the todo handler's telemetry records these metrics: the payload sizes and the outcome count. */
+export const TODO_PAYLOAD_METRICS = {
+  defaultNamespace: TODO_METRICS.defaultNamespace,
+  defaultService: TODO_METRICS.defaultService,
+  requestSizeMetric: TODO_METRICS.requestSize,
+  responseSizeMetric: TODO_METRICS.responseSize,
+  coldStartMetric: TODO_METRICS.coldStart,
+  dimensionSets: [['route'], ['route', 'statusClass']],
+  outcome: {
+    metric: TODO_METRICS.requests,
+    dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
+  },
+  dimensionNames: TODO_METRICS.dimensions,
+} as const;
