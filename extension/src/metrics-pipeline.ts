@@ -4,11 +4,12 @@ import { post } from './exporters/http-post';
 import { describeError, logEvent } from './log';
 import { EmfAggregator } from './metrics/emf-aggregator';
 import { CloudWatchLogsEmfWriter, type EmfWriter, logsEndpoint, StdoutEmfWriter } from './metrics/emf-writer';
+import { PlatformMetricRecorder } from './metrics/platform-metric-recorder';
 import {
   type PlatformMetricsContext,
   type PostRuntimeMeasurement,
-  platformMetricDocuments,
-  postRuntimeDurationDocument,
+  platformSamples,
+  postRuntimeSamples,
 } from './metrics/platform-metrics';
 import { selfMetricDocuments } from './metrics/self-metrics';
 import type { EmfSink } from './otlp-receiver';
@@ -29,6 +30,7 @@ export class MetricsPipeline {
   /** Where the receiver's `POST /emf` hands each document. */
   readonly intake: EmfSink;
   private readonly aggregator = new EmfAggregator();
+  private readonly platform: PlatformMetricRecorder;
   private readonly writer: EmfWriter;
   private previous: CountersSnapshot | undefined;
   private lastSelfReport = Date.now();
@@ -40,6 +42,7 @@ export class MetricsPipeline {
     config: ExtensionConfig,
   ) {
     this.writer = createWriter(config);
+    this.platform = new PlatformMetricRecorder(this.aggregator, context);
     this.intake = {
       add: (line) => {
         this.counters.metricDocumentsReceived++;
@@ -50,11 +53,11 @@ export class MetricsPipeline {
     };
   }
 
-  /** Turns `platform.report`, `initReport` and `runtimeDone` records into metric documents. */
+  /** Turns `platform.report`, `initReport` and `runtimeDone` records into metrics. */
   onPlatformEvents(events: readonly TelemetryEvent[]): void {
     for (const event of events) {
       try {
-        for (const document of platformMetricDocuments(event, this.context)) this.aggregator.add(document);
+        for (const sample of platformSamples(event)) this.platform.record(sample);
       } catch (error) {
         logEvent('warn', 'platform record not turned into metrics', {
           type: event.type,
@@ -66,8 +69,7 @@ export class MetricsPipeline {
 
   /** Records the time spent between `runtimeDone` and `next` (PostRuntimeExtensionDuration). */
   recordPostRuntime(measurement: PostRuntimeMeasurement): void {
-    for (const document of postRuntimeDurationDocument(measurement, this.context))
-      this.aggregator.add(document);
+    for (const sample of postRuntimeSamples(measurement)) this.platform.record(sample);
   }
 
   /** Merges what is held and writes it; self-metrics join once a minute or when `final`. Never rejects. */
