@@ -24,9 +24,12 @@ export function callLambdaApi(
 ): Promise<LambdaApiResponse> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(body);
+    const { hostname, port } = addressOf(runtimeApi);
     const req = request(
-      `http://${runtimeApi}${path}`,
       {
+        hostname,
+        port,
+        path,
         method,
         agent,
         headers: payload
@@ -53,4 +56,18 @@ export function callLambdaApi(
     );
     req.end(payload);
   });
+}
+
+// `next` is called once per invocation; parsing the address once spares a URL parse per call.
+const addresses = new Map<string, { readonly hostname: string; readonly port: string }>();
+
+function addressOf(runtimeApi: string): { readonly hostname: string; readonly port: string } {
+  let address = addresses.get(runtimeApi);
+  if (address === undefined) {
+    const url = new URL(`http://${runtimeApi}`);
+    // An IPv6 literal keeps its brackets in `URL.hostname`; `request` wants it bare.
+    address = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port || '80' };
+    addresses.set(runtimeApi, address);
+  }
+  return address;
 }
