@@ -4,12 +4,11 @@ import { post } from './exporters/http-post';
 import { describeError, logEvent } from './log';
 import { EmfAggregator } from './metrics/emf-aggregator';
 import { CloudWatchLogsEmfWriter, type EmfWriter, logsEndpoint, StdoutEmfWriter } from './metrics/emf-writer';
-import { PlatformMetricRecorder } from './metrics/platform-metric-recorder';
 import {
   type PlatformMetricsContext,
   type PostRuntimeMeasurement,
-  platformSamples,
-  postRuntimeSamples,
+  platformMetricDocuments,
+  postRuntimeDurationDocument,
 } from './metrics/platform-metrics';
 import { selfMetricDocuments } from './metrics/self-metrics';
 import type { EmfSink } from './otlp-receiver';
@@ -30,7 +29,6 @@ export class MetricsPipeline {
   /** Where the receiver's `POST /emf` hands each document. */
   readonly intake: EmfSink;
   private readonly aggregator = new EmfAggregator();
-  private readonly platform: PlatformMetricRecorder;
   private readonly writer: EmfWriter;
   private previous: CountersSnapshot | undefined;
   private lastSelfReport = Date.now();
@@ -42,7 +40,6 @@ export class MetricsPipeline {
     config: ExtensionConfig,
   ) {
     this.writer = createWriter(config);
-    this.platform = new PlatformMetricRecorder(this.aggregator, context);
     this.intake = {
       add: (line) => {
         this.counters.metricDocumentsReceived++;
@@ -53,11 +50,11 @@ export class MetricsPipeline {
     };
   }
 
-  /** Turns `platform.report`, `initReport` and `runtimeDone` records into metrics. */
+  /** Turns `platform.report`, `initReport` and `runtimeDone` records into metric documents. */
   onPlatformEvents(events: readonly TelemetryEvent[]): void {
     for (const event of events) {
       try {
-        for (const sample of platformSamples(event)) this.platform.record(sample);
+        for (const document of platformMetricDocuments(event, this.context)) this.aggregator.add(document);
       } catch (error) {
         logEvent('warn', 'platform record not turned into metrics', {
           type: event.type,
@@ -69,7 +66,8 @@ export class MetricsPipeline {
 
   /** Records the time spent between `runtimeDone` and `next` (PostRuntimeExtensionDuration). */
   recordPostRuntime(measurement: PostRuntimeMeasurement): void {
-    for (const sample of postRuntimeSamples(measurement)) this.platform.record(sample);
+    for (const document of postRuntimeDurationDocument(measurement, this.context))
+      this.aggregator.add(document);
   }
 
   /** Merges what is held and writes it; self-metrics join once a minute or when `final`. Never rejects. */

@@ -142,56 +142,27 @@ export class EmfAggregator {
   /** Validates one EMF document (one line, no trailing newline needed) and buffers it. */
   add(line: string): AddResult {
     const bytes = Buffer.byteLength(line, 'utf8');
-    if (this.isFull(bytes)) return this.refuseFull();
+    if (this.pendingDocuments >= this.maxDocuments || this.pendingBytes + bytes > this.maxBytes) {
+      this.dropped.buffer_full++;
+      return { accepted: false, reason: 'buffer_full' };
+    }
     const parseOptions: EmfParseOptions = { now: this.now(), maxDocumentBytes: this.maxDocumentBytes };
     const parsed = parseEmfDocument(line, parseOptions);
     if (!parsed.ok) {
       this.dropped.invalid++;
       return { accepted: false, reason: 'invalid', rejection: parsed.rejection };
     }
-    this.hold(parsed.value, bytes, mergeIdentity(parsed.value));
-    return ACCEPTED;
-  }
-
-  /**
-   * Buffers a document built in this process, as {@link add} would its serialized form
-   * (`bytes` long), without parsing it again. The caller vouches for everything the validator
-   * checks except the timestamp range, which depends on the clock and is checked here;
-   * `identity` is {@link mergeIdentity} of the document, which a caller building many
-   * documents of one shape can compute once.
-   */
-  addValid(valid: ValidEmfDocument, bytes: number, identity: string = mergeIdentity(valid)): AddResult {
-    if (this.isFull(bytes)) return this.refuseFull();
-    const now = this.now();
-    if (valid.timestamp < now - EMF_LIMITS.maxAgeMs || valid.timestamp > now + EMF_LIMITS.maxFutureMs) {
-      this.dropped.invalid++;
-      return { accepted: false, reason: 'invalid', rejection: OUT_OF_RANGE };
-    }
-    this.hold(valid, bytes, identity);
-    return ACCEPTED;
-  }
-
-  private isFull(bytes: number): boolean {
-    return this.pendingDocuments >= this.maxDocuments || this.pendingBytes + bytes > this.maxBytes;
-  }
-
-  private refuseFull(): AddResult {
-    this.dropped.buffer_full++;
-    return BUFFER_FULL;
-  }
-
-  private hold(valid: ValidEmfDocument, bytes: number, identity: string): void {
-    const period = valid.highResolution ? 1_000 : 60_000;
-    const key = `[${Math.floor(valid.timestamp / period)},${identity}`;
+    const key = mergeKey(parsed.value);
     let group = this.groups.get(key);
     if (group === undefined) {
       group = { documents: [] };
       this.groups.set(key, group);
     }
-    group.documents.push(valid);
+    group.documents.push(parsed.value);
     this.pendingDocuments++;
     this.pendingBytes += bytes;
     this.accepted++;
+    return { accepted: true };
   }
 
   /** Documents currently buffered. */
@@ -241,29 +212,21 @@ export class EmfAggregator {
   }
 }
 
-const ACCEPTED: AddResult = { accepted: true };
-const BUFFER_FULL: AddResult = { accepted: false, reason: 'buffer_full' };
-const OUT_OF_RANGE: EmfRejection = {
-  code: 'timestamp-out-of-range',
-  message: '_aws.Timestamp is older than 14 days or over 2 hours ahead',
-};
-
 /**
- * The identity a document is merged by, apart from its period: the `_aws` block without its
- * timestamp (namespaces, dimension sets, metric names, units, resolutions and any other `_aws`
- * member) and the value of every dimension and entity member. The merge key joins it to the
- * period the samples fall in (a minute, or a second when any metric is high-resolution), as
- * the text of the JSON array `[period, metadata, identity]`.
+ * The identity a document is merged by: the `_aws` block without its timestamp (namespaces,
+ * dimension sets, metric names, units, resolutions and any other `_aws` member), the value
+ * of every dimension and entity member, and the period its samples fall in (a minute, or a
+ * second when any metric is high-resolution).
  */
-export function mergeIdentity(valid: ValidEmfDocument): string {
+function mergeKey(valid: ValidEmfDocument): string {
   const { Timestamp: _timestamp, ...metadata } = valid.document._aws;
+  const period = valid.highResolution ? 1_000 : 60_000;
   const identity: [string, unknown][] = [];
   for (const [name, value] of Object.entries(valid.document)) {
     if (valid.dimensionValues.has(name) || isEntityMember(name)) identity.push([name, value]);
   }
   identity.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  // The array's text without its opening bracket and period: the caller prepends both.
-  return JSON.stringify([metadata, identity]).slice(1);
+  return JSON.stringify([Math.floor(valid.timestamp / period), metadata, identity]);
 }
 
 /** Consecutive runs of documents whose values fit 100 per metric. A document is never split. */

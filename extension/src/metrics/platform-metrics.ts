@@ -54,36 +54,26 @@ function traceIdOf(tracing: unknown): string | undefined {
   return traceId && toXRayTraceId(traceId);
 }
 
-/**
- * The metrics one Telemetry API event (or one post-runtime measurement) yields, before they are
- * written as a document: {@link platformMetricDocuments} serializes them, and
- * `PlatformMetricRecorder` hands them to the aggregator without a serialize-and-parse round trip.
- */
-export interface PlatformSample {
-  readonly timestamp: number;
-  /** At least one metric, each with one value. */
-  readonly metrics: readonly EmfMetricInput[];
-  /** Members kept as log content only (`requestId`, `traceId`, …). */
-  readonly properties: Readonly<Json>;
-}
-
-/** Serializes one sample as the EMF document CloudWatch receives. */
-export function platformDocument(sample: PlatformSample, context: PlatformMetricsContext): string {
-  return buildEmfDocument({
-    timestamp: sample.timestamp,
-    namespace: context.namespace,
-    dimensions: {
-      [NAMES.dimensions.functionName]: context.functionName,
-      [NAMES.dimensions.functionVersion]: context.functionVersion,
-    },
-    dimensionSets: DIMENSION_SET,
-    metrics: sample.metrics,
-    properties: sample.properties,
-  });
-}
-
-function sample(timestamp: number, metrics: EmfMetricInput[], properties: Json): PlatformSample[] {
-  return metrics.length === 0 ? [] : [{ timestamp, metrics, properties }];
+function document(
+  context: PlatformMetricsContext,
+  timestamp: number,
+  metrics: EmfMetricInput[],
+  properties: Json,
+): string[] {
+  if (metrics.length === 0) return [];
+  return [
+    buildEmfDocument({
+      timestamp,
+      namespace: context.namespace,
+      dimensions: {
+        [NAMES.dimensions.functionName]: context.functionName,
+        [NAMES.dimensions.functionVersion]: context.functionVersion,
+      },
+      dimensionSets: DIMENSION_SET,
+      metrics,
+      properties,
+    }),
+  ];
 }
 
 function ms(name: string, value: number | undefined): EmfMetricInput[] {
@@ -91,7 +81,7 @@ function ms(name: string, value: number | undefined): EmfMetricInput[] {
 }
 
 /**
- * The metrics of one Telemetry API event; `[]` for event types that carry no metric.
+ * EMF documents for one Telemetry API event; `[]` for event types that carry no metric.
  *
  * - `platform.report`: Duration, BilledDuration (ms), MaxMemoryUsed (MB), and Timeouts and
  *   Crashes as 0/1 counts (status `timeout`; status `error` or `failure`), written on every
@@ -103,7 +93,11 @@ function ms(name: string, value: number | undefined): EmfMetricInput[] {
  *
  * Each document carries `requestId` and `traceId` (when known) as properties.
  */
-export function platformSamples(event: TelemetryApiEvent, now: () => number = Date.now): PlatformSample[] {
+export function platformMetricDocuments(
+  event: TelemetryApiEvent,
+  context: PlatformMetricsContext,
+  now: () => number = Date.now,
+): string[] {
   const record = event.record;
   if (!isObject(record)) return [];
   const parsedTime = Date.parse(event.time);
@@ -119,7 +113,8 @@ export function platformSamples(event: TelemetryApiEvent, now: () => number = Da
       const status = record.status;
       if (typeof record.errorType === 'string') properties.errorType = record.errorType;
       const maxMemory = measure(metrics.maxMemoryUsedMB);
-      return sample(
+      return document(
+        context,
         timestamp,
         [
           ...ms(NAMES.duration, measure(metrics.durationMs)),
@@ -137,7 +132,7 @@ export function platformSamples(event: TelemetryApiEvent, now: () => number = Da
       if (typeof record.initializationType === 'string')
         properties.initializationType = record.initializationType;
       if (typeof record.phase === 'string') properties.phase = record.phase;
-      return sample(timestamp, ms(NAMES.initDuration, measure(metrics.durationMs)), properties);
+      return document(context, timestamp, ms(NAMES.initDuration, measure(metrics.durationMs)), properties);
     }
     case 'platform.runtimeDone': {
       const spans = Array.isArray(record.spans) ? record.spans : [];
@@ -145,7 +140,8 @@ export function platformSamples(event: TelemetryApiEvent, now: () => number = Da
         | Json
         | undefined;
       const producedBytes = measure(metrics.producedBytes);
-      return sample(
+      return document(
+        context,
         timestamp,
         [
           ...ms(NAMES.responseLatency, measure(latency?.durationMs)),
@@ -161,33 +157,20 @@ export function platformSamples(event: TelemetryApiEvent, now: () => number = Da
   }
 }
 
-/** EMF documents for one Telemetry API event (see {@link platformSamples}). */
-export function platformMetricDocuments(
-  event: TelemetryApiEvent,
-  context: PlatformMetricsContext,
-  now: () => number = Date.now,
-): string[] {
-  return platformSamples(event, now).map((item) => platformDocument(item, context));
-}
-
 /**
- * The PostRuntimeExtensionDuration metric of one invocation. The caller measures the phase (it
- * alone knows when it called `next`) and passes the measurement.
+ * The PostRuntimeExtensionDuration document for one invocation. The caller measures the
+ * phase (it alone knows when it called `next`) and passes the measurement.
  */
-export function postRuntimeSamples(measurement: PostRuntimeMeasurement): PlatformSample[] {
-  const properties: Json = { requestId: measurement.requestId };
-  if (measurement.traceId !== undefined) properties.traceId = measurement.traceId;
-  return sample(
-    measurement.endedAt,
-    ms(NAMES.postRuntimeDuration, measure(measurement.durationMs)),
-    properties,
-  );
-}
-
-/** The PostRuntimeExtensionDuration document of one invocation (see {@link postRuntimeSamples}). */
 export function postRuntimeDurationDocument(
   measurement: PostRuntimeMeasurement,
   context: PlatformMetricsContext,
 ): string[] {
-  return postRuntimeSamples(measurement).map((item) => platformDocument(item, context));
+  const properties: Json = { requestId: measurement.requestId };
+  if (measurement.traceId !== undefined) properties.traceId = measurement.traceId;
+  return document(
+    context,
+    measurement.endedAt,
+    ms(NAMES.postRuntimeDuration, measure(measurement.durationMs)),
+    properties,
+  );
 }
