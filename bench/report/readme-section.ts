@@ -71,7 +71,7 @@ export function renderReadmeSection(result: RunResult, reportPath: string): stri
   }
   lines.push(
     '',
-    'Cost assumes 20% cold starts, $0.0000133334 per GB-s (arm64), $0.20 per million requests, init billed, each size priced from its own measured billed durations; the article this project grew from lists Python 3.12 $1.04, Node 20 $0.95, Rust $0.55 per million at 128 MB. `npm run bench -- --quick` takes about 2 minutes; `--only`/`--skip` pick stages.',
+    'Cost assumes 20% cold starts, $0.0000133334 per GB-s (arm64), $0.20 per million requests, init billed, each size priced from its own measured billed durations; the article this project grew from lists Python 3.12 $1.04, Node 20 $0.95, Rust $0.55 per million at 128 MB. `--memory 128,1024` (the default) picks the sizes; the full run takes about 15 minutes, `npm run bench -- --quick` about 5; `--only`/`--skip` pick stages.',
   );
   return lines.join('\n');
 }
