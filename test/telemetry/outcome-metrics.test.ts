@@ -2,25 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readTelemetryConfig } from '../../functions/telemetry/config';
 import type { PayloadMetricsOptions } from '../../functions/telemetry/payload-metrics';
 import { Telemetry } from '../../functions/telemetry/telemetry';
-import { TODO_METRICS } from '../../functions/todos/metric-names';
+import { TODO_METRICS, TODO_PAYLOAD_METRICS } from '../../functions/todos/metric-names';
 import { httpApiEvent, lambdaContext } from './support/events';
 import { decodeEmfRequests } from './support/otlp';
 import { startTestReceiver, type TestReceiver } from './support/receiver';
 
-// The options the todo handler passes (functions/todos/index.ts), so the documents checked here
-// are the ones the rollback alarm and the dashboard select.
-const METRICS: PayloadMetricsOptions = {
-  defaultNamespace: TODO_METRICS.defaultNamespace,
-  defaultService: TODO_METRICS.defaultService,
-  requestSizeMetric: TODO_METRICS.requestSize,
-  responseSizeMetric: TODO_METRICS.responseSize,
-  dimensionSets: [['route'], ['route', 'statusClass']],
-  outcome: {
-    metric: TODO_METRICS.requests,
-    dimensionSets: [['functionVersion'], ['functionVersion', 'statusClass'], ['route', 'statusClass']],
-  },
-  dimensionNames: TODO_METRICS.dimensions,
-};
+// The options the todo handler passes, so the documents checked here are the ones the rollback
+// alarm and the dashboard select.
+const METRICS: PayloadMetricsOptions = TODO_PAYLOAD_METRICS;
 
 interface EmfDocument {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
