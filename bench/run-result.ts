@@ -2,6 +2,8 @@
  * The shape of one benchmark run as written to `bench/results/<stamp>.json`. Every measured
  * quantity is a {@link Summary} (median, p90, p99, spread) so a reader can judge the noise.
  */
+import type { RuntimeNode } from '../local/environment/runtime-node';
+import type { EnvironmentResources } from '../local/environment/types';
 import type { CostAssumptions, CostEstimate } from './cost-model';
 import type { ArtifactSize } from './sizes';
 import type { Summary } from './statistics';
@@ -117,24 +119,8 @@ export interface ExtensionThroughputResult {
   rssMbAfter: number;
 }
 
-/** The Node the sandbox ran the function and the extensions on. */
-interface RuntimeNodeInfo {
-  version: string;
-  source: 'package' | 'host';
-  /** Why it is not the deployed runtime's major, when it is not. */
-  notice?: string;
-}
-
-/** How the sandbox sized the execution environments of one memory setting. */
-export interface EnvironmentSizing {
-  memoryMb: number;
-  /** True when cgroups enforced the CPU share and the memory limit. */
-  constrained: boolean;
-  /** vCPUs during invokes (1,769 MB = 1), when constrained. */
-  cpuShare?: number;
-  /** Why the environment ran unconstrained, when it did. */
-  reason?: string;
-}
+/** How the sandbox sized the environments of one memory setting: its resources, as it reports them. */
+type EnvironmentSizing = EnvironmentResources & { memoryMb: number };
 
 /** The project's variant exporting to a backend that accepts connections and never answers. */
 export interface PostRuntimeBudgetFigures {
@@ -184,8 +170,8 @@ export interface RunResult {
   finishedAt: string;
   machine: MachineInfo;
   variants: Array<{ id: VariantId; label: string; description: string }>;
-  /** The Node every variant's function and extensions ran on. */
-  runtimeNode: RuntimeNodeInfo;
+  /** The Node every variant's function and extensions ran on (its path left out). */
+  runtimeNode: Omit<RuntimeNode, 'path'>;
   sizes: VariantSizes[];
   /** One entry per Lambda memory size measured, in the order of `--memory`. */
   bySize: MemorySizeResult[];

@@ -26,7 +26,6 @@ import { BENCH_DIST } from './paths';
 import { progress } from './progress';
 import type {
   ColdStartResult,
-  EnvironmentSizing,
   MemorySizeResult,
   MissingFigure,
   WarmPathFigures,
@@ -326,21 +325,6 @@ function warmFigures(
   };
 }
 
-/** How the sandbox sized the environments: what the bench reports beside each size's figures. */
-function sizingOf(sandbox: Sandbox, memoryMb: number): EnvironmentSizing {
-  const { constrained, cpuShare, reason } = sandbox.resources;
-  return {
-    memoryMb,
-    constrained,
-    ...(cpuShare === undefined ? {} : { cpuShare }),
-    ...(reason === undefined ? {} : { reason }),
-  };
-}
-
-function unsized(memoryMb: number): EnvironmentSizing {
-  return { memoryMb, constrained: false, reason: 'the sandbox did not report its sizing' };
-}
-
 /** What to measure through the sandbox. */
 export interface SandboxPlan {
   /** Cold starts per variant; 0 skips the stage. */
@@ -390,7 +374,10 @@ export async function measureThroughSandbox(
     progress('sandbox', `${live.length} variant sandboxes ready at ${plan.memoryMb} MB`);
 
     const result: MemorySizeResult = {
-      sizing: live[0] ? sizingOf(live[0].variant.sandbox, plan.memoryMb) : unsized(plan.memoryMb),
+      // Every variant's sandbox gets the same resources for the same memory; none started: none sized.
+      sizing: live[0]
+        ? { memoryMb: plan.memoryMb, ...live[0].variant.sandbox.resources }
+        : { memoryMb: plan.memoryMb, constrained: false, reason: 'no variant sandbox started' },
     };
     if (plan.coldStarts > 0) {
       const samples = new Map(
