@@ -1,4 +1,4 @@
-import type { TimelineMinute } from '../release/release-timeline';
+import type { ReleaseReport } from '../release/release-report';
 
 /**
  * The operator console's data API: the JSON the console server answers and the page reads.
@@ -221,27 +221,12 @@ export interface DashboardView {
   readonly widgets: readonly WidgetView[];
 }
 
-/** A release rehearsal (`npm run canary`) on record. */
-export interface ReleaseSummary {
-  readonly deploymentId: string;
-  readonly config: string;
-  readonly stableVersion: string;
-  readonly targetVersion: string;
-  /** `InProgress` while the rehearsal runs. */
-  readonly status: 'InProgress' | 'Succeeded' | 'Stopped' | 'Failed';
-  readonly startedAt?: number;
-  readonly updatedAt: number;
-}
+/** A release rehearsal (`npm run canary`) on record, without its events and timeline. */
+export type ReleaseSummary = Omit<ReleaseReport, 'events' | 'timeline'>;
 
 export interface ReleaseList {
   readonly releases: readonly ReleaseSummary[];
 }
 
-/** A release with its per-minute timeline, as the canary report writes it. */
-export interface ReleaseView extends ReleaseSummary {
-  readonly timeScale: number;
-  readonly rps: number;
-  readonly reason?: string;
-  readonly customers?: { readonly requests: number; readonly serverErrors: number };
-  readonly timeline: readonly TimelineMinute[];
-}
+/** A release with its events and per-minute timeline, as the rehearsal's report holds it. */
+export type ReleaseView = ReleaseReport;

@@ -12,6 +12,8 @@
  * - `throttle`: answered by the proxy, as DynamoDB answers a throttled call: status 400,
  *   JSON 1.0 body with `__type` `com.amazonaws.dynamodb.v20120810#<exception>` and a
  *   message, `x-amzn-RequestId` and `x-amz-crc32` headers. The server never sees it.
+ * - `error`: answered by the proxy the same way with DynamoDB's own failure, status 500
+ *   `InternalServerError` (what the `SystemErrors` metric counts).
  *
  * Every fault may be limited to the next `times` requests, after which the proxy passes
  * again: the shape of a brief outage that the SDK's own retries ride out.
@@ -37,7 +39,8 @@ export type Fault =
   /** Refused connections never reach the proxy, so they are neither limited nor counted. */
   | { readonly mode: 'down'; readonly how: 'refuse' }
   | { readonly mode: 'slow'; readonly delayMs: number; readonly times?: number }
-  | { readonly mode: 'throttle'; readonly exception: ThrottleException; readonly times?: number };
+  | { readonly mode: 'throttle'; readonly exception: ThrottleException; readonly times?: number }
+  | { readonly mode: 'error'; readonly times?: number };
 
 /** Requests the proxy has seen, by what it did with them. */
 interface FaultProxyCounts {
@@ -45,6 +48,7 @@ interface FaultProxyCounts {
   readonly reset: number;
   readonly delayed: number;
   readonly throttled: number;
+  readonly failed: number;
 }
 
 /** A running proxy. */
@@ -76,7 +80,7 @@ export async function startDynamoDBFaultProxy(options: FaultProxyOptions): Promi
   const upstream = new URL(options.upstream);
   let fault: Fault = { mode: 'pass' };
   let remaining = Number.POSITIVE_INFINITY;
-  const counts = { passed: 0, reset: 0, delayed: 0, throttled: 0 };
+  const counts = { passed: 0, reset: 0, delayed: 0, throttled: 0, failed: 0 };
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
@@ -120,16 +124,20 @@ export async function startDynamoDBFaultProxy(options: FaultProxyOptions): Promi
     request.pipe(outgoing);
   }
 
-  function throttle(request: IncomingMessage, response: ServerResponse, exception: ThrottleException): void {
+  /** Answers as DynamoDB answers an error of its own: the server never sees the request. */
+  function answerError(
+    request: IncomingMessage,
+    response: ServerResponse,
+    status: number,
+    exception: string,
+    message: string,
+  ): void {
     request.resume();
     request.on('end', () => {
       const body = Buffer.from(
-        JSON.stringify({
-          __type: `com.amazonaws.dynamodb.v20120810#${exception}`,
-          message: THROTTLE_MESSAGES[exception],
-        }),
+        JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${exception}`, message }),
       );
-      response.writeHead(400, {
+      response.writeHead(status, {
         'content-type': 'application/x-amz-json-1.0',
         'content-length': String(body.length),
         'x-amzn-requestid': randomBytes(26).toString('base64url').slice(0, 52).toUpperCase(),
@@ -150,7 +158,10 @@ export async function startDynamoDBFaultProxy(options: FaultProxyOptions): Promi
         return forward(request, response, current.delayMs);
       case 'throttle':
         counts.throttled += 1;
-        return throttle(request, response, current.exception);
+        return answerError(request, response, 400, current.exception, THROTTLE_MESSAGES[current.exception]);
+      case 'error':
+        counts.failed += 1;
+        return answerError(request, response, 500, 'InternalServerError', 'Internal server error');
       case 'down':
         counts.reset += 1;
         request.socket.resetAndDestroy();

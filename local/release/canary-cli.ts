@@ -7,7 +7,7 @@
  * 2: bad usage.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseFlags } from '../command-line';
 import { DEFAULTS } from '../config';
@@ -21,6 +21,7 @@ import {
 import { deploymentConfigName } from './deployment-group';
 import { DEFAULT_HOOK_DIR } from './hook-function';
 import { rehearsalEnvironment, rehearseRelease } from './release-rehearsal';
+import { type ReleaseReport, writeReleaseReport } from './release-report';
 import { timelineChart } from './timeline-chart';
 import { formatEvent, formatHeading, formatMinute } from './timeline-text';
 
@@ -157,8 +158,23 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const releases = path.join(options.stateDir, 'releases');
+  // The report is rewritten as the release goes, so the console follows it while it runs.
+  let report: ReleaseReport | undefined;
+  let writing: Promise<unknown> = Promise.resolve();
+  const record = (change: (current: ReleaseReport) => ReleaseReport): void => {
+    if (report === undefined) return;
+    report = { ...change(report), updatedAt: Date.now() };
+    const snapshot = report;
+    writing = writing
+      .then(() => writeReleaseReport(releases, snapshot))
+      .catch((error: unknown) =>
+        console.error(`canary: could not write the report: ${(error as Error).message}`),
+      );
+  };
   try {
     let startedAt = 0;
+    let stable = '';
     let target = '';
     const result = await rehearseRelease({
       sandbox,
@@ -168,6 +184,7 @@ async function main(): Promise<number> {
       rps: options.rps,
       template,
       onPublished: (stableVersion, targetVersion) => {
+        stable = stableVersion;
         target = targetVersion;
         console.log(
           formatHeading({
@@ -181,34 +198,53 @@ async function main(): Promise<number> {
       },
       signal: stop.signal,
       onEvent: (event) => {
-        if (event.type === 'started') startedAt = event.at;
+        if (event.type === 'started') {
+          startedAt = event.at;
+          report = {
+            deploymentId: event.deploymentId,
+            config: config.name,
+            stableVersion: stable,
+            targetVersion: target,
+            status: 'InProgress',
+            startedAt: event.at,
+            updatedAt: Date.now(),
+            timeScale: options.timeScale,
+            rps: options.rps,
+            events: [],
+            timeline: [],
+          };
+        }
+        record((current) => ({ ...current, events: [...current.events, event] }));
         console.log(formatEvent(event, startedAt, target));
       },
-      onMinute: (minute) => console.log(formatMinute(minute)),
+      onMinute: (minute) => {
+        record((current) => ({ ...current, timeline: [...current.timeline, minute] }));
+        console.log(formatMinute(minute));
+      },
     });
 
     const customers5xx = result.responses.filter((response) => response.status >= 500).length;
-    const report = path.join(options.stateDir, 'releases', result.outcome.deploymentId);
-    await mkdir(path.dirname(report), { recursive: true });
+    report = {
+      deploymentId: result.outcome.deploymentId,
+      config: config.name,
+      stableVersion: result.stableVersion,
+      targetVersion: result.targetVersion,
+      status: result.outcome.verdict,
+      reason: result.outcome.reason,
+      startedAt: result.outcome.startedAt,
+      updatedAt: Date.now(),
+      timeScale: options.timeScale,
+      rps: options.rps,
+      customers: { requests: result.responses.length, serverErrors: customers5xx },
+      events: result.outcome.events,
+      timeline: result.timeline,
+    };
+    const final = report;
+    await writing;
+    const written = await writeReleaseReport(releases, final);
+    const svg = written.replace(/\.json$/, '.svg');
     await writeFile(
-      `${report}.json`,
-      `${JSON.stringify(
-        {
-          config: config.name,
-          timeScale: options.timeScale,
-          rps: options.rps,
-          stableVersion: result.stableVersion,
-          targetVersion: result.targetVersion,
-          outcome: result.outcome,
-          customers: { requests: result.responses.length, serverErrors: customers5xx },
-          timeline: result.timeline,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    await writeFile(
-      `${report}.svg`,
+      svg,
       timelineChart(
         `${config.name}: version ${result.stableVersion} → ${result.targetVersion}, ${result.outcome.verdict}`,
         result.timeline,
@@ -216,7 +252,7 @@ async function main(): Promise<number> {
     );
     console.log(
       `canary: ${result.outcome.verdict}; customers got ${customers5xx} 5xx of ${result.responses.length} requests. ` +
-        `Report: ${path.relative(process.cwd(), report)}.json and .svg`,
+        `Report: ${path.relative(process.cwd(), written)} and .svg`,
     );
     return result.outcome.verdict === 'Succeeded' ? 0 : 1;
   } finally {

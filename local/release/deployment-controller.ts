@@ -60,7 +60,7 @@ export type DeploymentEvent =
   | { readonly type: 'finished'; readonly at: number; readonly verdict: Verdict; readonly reason: string };
 
 /** `Succeeded`: all traffic on the new version. `RolledBack`: all traffic back on the old one. */
-type Verdict = 'Succeeded' | 'RolledBack';
+export type Verdict = 'Succeeded' | 'RolledBack';
 
 export interface DeploymentRequest {
   /** The alias CodeDeploy shifts. @default 'live' */

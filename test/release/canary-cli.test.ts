@@ -101,9 +101,11 @@ describe('npm run canary', () => {
       expect(reports.filter((file) => file.endsWith('.svg'))).toHaveLength(1);
       const json = reports.find((file) => file.endsWith('.json'));
       const report = JSON.parse(await readFile(path.join(stateDir, 'releases', json ?? ''), 'utf8')) as {
-        outcome: { verdict: string };
+        status: string;
+        events: { type: string }[];
       };
-      expect(report.outcome.verdict).toBe('RolledBack');
+      expect(report.status).toBe('RolledBack');
+      expect(report.events.at(-1)?.type).toBe('finished');
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rm(stateDir, { recursive: true, force: true });
