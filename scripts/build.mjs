@@ -4,11 +4,13 @@
 //                                             rendered from extension/src/launcher.sh
 //   dist/layer/telemetry-extension/index.mjs  the extension, one bundled file
 //
+//   dist/console/{index.html,app.js,app.css} the operator console's page, served by the sandbox
+//
 //   dist/layer-bin/<arch>/extensions/telemetry-extension
 //                                             the extension as one self-contained executable
 //                                             (bun build --compile; target extension-bin only)
 //
-// Usage: node scripts/build.mjs [function] [hook] [extension] [extension-bin]
+// Usage: node scripts/build.mjs [function] [hook] [extension] [console] [extension-bin]
 //   (no argument: everything but extension-bin, which embeds a whole Bun runtime per architecture)
 // TELEMETRY_EXTENSION_BUILD=node|bin picks what dist/layer/ holds (default node: the
 // measurements in README favour it); bin lays out the executable for TELEMETRY_EXTENSION_ARCH
@@ -203,6 +205,34 @@ const targets = {
     await mkdir(path.dirname(launcher), { recursive: true });
     await writeFile(launcher, await renderLauncher());
     await chmod(launcher, 0o755);
+  },
+  // The operator console's page: a browser bundle with its libraries inside, so it works offline.
+  async console() {
+    const outdir = path.join(dist, 'console');
+    const ui = path.join(root, 'local', 'console', 'ui');
+    await rm(outdir, { recursive: true, force: true });
+    const browser = {
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      sourcemap: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    };
+    await build({
+      ...browser,
+      format: 'esm',
+      tsconfig: path.join(ui, 'tsconfig.json'),
+      entryPoints: [path.join(ui, 'main.ts')],
+      outfile: path.join(outdir, 'app.js'),
+    });
+    await build({
+      ...browser,
+      entryPoints: [path.join(ui, 'console.css')],
+      outfile: path.join(outdir, 'app.css'),
+    });
+    await copyFile(path.join(ui, 'index.html'), path.join(outdir, 'index.html'));
   },
   async 'extension-bin'() {
     const arches = process.env.TELEMETRY_EXTENSION_ARCH ? [extensionArch()] : Object.keys(BUN_TARGETS);
