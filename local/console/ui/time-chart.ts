@@ -95,10 +95,17 @@ export class TimeChart {
     };
   }
 
+  /**
+   * Fits the plot to the container. The legend wraps with the width, so the width is applied
+   * first and the height worked out from the legend as it then stands.
+   */
   private fit(): void {
-    if (!this.plot) return;
-    const size = this.size();
-    if (size.width !== this.plot.width || size.height !== this.plot.height) this.plot.setSize(size);
+    const plot = this.plot;
+    if (!plot) return;
+    const width = this.size().width;
+    if (width !== plot.width) plot.setSize({ width, height: plot.height });
+    const { height } = this.size();
+    if (height !== plot.height) plot.setSize({ width, height });
   }
 
   private build(): void {
