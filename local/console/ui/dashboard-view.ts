@@ -108,7 +108,7 @@ export class DashboardView implements View {
   readonly element = h('section', { class: 'view dashboard-view' });
   private readonly summary = h('p', { class: 'view-summary' });
   private readonly grid = h('div', { class: 'dashboard-grid', 'data-testid': 'dashboard-grid' });
-  private readonly status = h('div');
+  private readonly status = h('div', {}, h('p', { class: 'empty' }, 'Loading…'));
   private cards = new Map<string, WidgetCard>();
   private request: AbortController | undefined;
 

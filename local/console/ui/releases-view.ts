@@ -143,7 +143,7 @@ function eventList(release: ReleaseView): HTMLElement {
 
 export class ReleasesView implements View {
   readonly element = h('section', { class: 'view releases-view' });
-  private readonly list = h('div', { class: 'release-list' });
+  private readonly list = h('div', { class: 'release-list' }, h('p', { class: 'empty' }, 'Loading…'));
   private readonly detail = h('div', { class: 'release-detail' });
   private charts: { id: string; traffic: TimeChart; errors: TimeChart } | undefined;
   private request: AbortController | undefined;

@@ -214,7 +214,7 @@ function legend(): HTMLElement {
 export class ServiceMapView implements View {
   readonly element = h('section', { class: 'view map-view' });
   private readonly summary = h('p', { class: 'view-summary' });
-  private readonly canvas = h('div', { class: 'map-canvas' });
+  private readonly canvas = h('div', { class: 'map-canvas' }, h('p', { class: 'empty' }, 'Loading…'));
   private request: AbortController | undefined;
 
   constructor() {

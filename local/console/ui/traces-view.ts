@@ -29,7 +29,7 @@ function statusClass(status: number | undefined): string {
 export class TracesView implements View {
   readonly element = h('section', { class: 'view traces-view' });
   private readonly filters: TraceFilters;
-  private readonly summary = h('p', { class: 'view-summary', 'data-testid': 'trace-total' });
+  private readonly summary = h('p', { class: 'view-summary', 'data-testid': 'trace-total' }, 'Loading…');
   private readonly body = h('tbody', { role: 'rowgroup' });
   private readonly listArea = h('div', { class: 'trace-list' });
   private readonly detail = h('div', { class: 'trace-detail' });
