@@ -137,7 +137,8 @@ export class TimeChart {
           : {}),
       },
       axes: [
-        axisStyle,
+        // Wide tick spacing: half-minute ticks crowd the labels of a minute-by-minute chart.
+        { ...axisStyle, space: 80 },
         { ...axisStyle, size: 52 },
         ...(hasRight ? [{ ...axisStyle, scale: 'y2', side: 1, size: 44, grid: { show: false } }] : []),
       ],
