@@ -83,27 +83,38 @@ function nodeIdsOnMap(traces: readonly SummedTrace[]): (id: string) => string {
 export function buildServiceMap(range: TimeRange, traces: readonly SummedTrace[]): ServiceMap {
   const onMap = nodeIdsOnMap(traces);
   const nodes = new Map<string, NodeRef>();
-  const nodeRequests = new Map<string, Measured[]>();
-  const edgeRequests = new Map<string, { from: string; to: string; requests: Measured[] }>();
+  // Samples are grouped by their own key first (one map lookup each); the few groups are then
+  // merged under the ids the map shows, so a range of 10,000 traces costs one pass.
+  const groups = new Map<string, { from?: string; to: string; requests: Measured[] }>();
   for (const trace of traces) {
     for (const node of trace.nodes) {
       const id = onMap(node.id);
-      if (!nodes.has(id)) nodes.set(id, id === node.id ? node : { ...node, id, version: undefined });
+      if (nodes.has(id)) continue;
+      const { version: _version, ...versionless } = node;
+      nodes.set(id, id === node.id ? node : { ...versionless, id });
     }
     for (const sample of trace.samples) {
-      const to = onMap(sample.to);
-      if (sample.from === undefined) {
-        const list = nodeRequests.get(to) ?? [];
-        list.push(sample);
-        nodeRequests.set(to, list);
-        continue;
+      let group = groups.get(sample.key);
+      if (!group) {
+        group = { ...(sample.from === undefined ? {} : { from: sample.from }), to: sample.to, requests: [] };
+        groups.set(sample.key, group);
       }
-      const from = onMap(sample.from);
-      const id = `${from}->${to}`;
-      const edge = edgeRequests.get(id) ?? { from, to, requests: [] };
-      edge.requests.push(sample);
-      edgeRequests.set(id, edge);
+      group.requests.push(sample);
     }
+  }
+  const nodeRequests = new Map<string, Measured[]>();
+  const edgeRequests = new Map<string, { from: string; to: string; requests: Measured[] }>();
+  for (const group of groups.values()) {
+    const to = onMap(group.to);
+    if (group.from === undefined) {
+      nodeRequests.set(to, [...(nodeRequests.get(to) ?? []), ...group.requests]);
+      continue;
+    }
+    const from = onMap(group.from);
+    const id = `${from}->${to}`;
+    const edge = edgeRequests.get(id) ?? { from, to, requests: [] };
+    edge.requests = edge.requests.concat(group.requests);
+    edgeRequests.set(id, edge);
   }
   const rank = (node: NodeRef) => TYPE_ORDER.indexOf(node.type);
   const mapNodes: MapNode[] = [...nodes.values()]

@@ -21,6 +21,9 @@ import { matchesTraceQuery, type TraceQuery } from './trace-query';
 import { type SummedTrace, sumTrace } from './trace-summary';
 import { timelineOf } from './trace-timeline';
 
+/** Changed traces moved into place one by one up to this many (or a tenth of the list); more are sorted at once. */
+const MOVE_LIMIT = 500;
+
 export interface TraceIndexOptions {
   /** The X-Ray store's directory (`<stateDir>/xray`). */
   readonly xrayDirectory: string;
@@ -155,13 +158,40 @@ export class TraceIndex {
       if (traceId && this.byTrace.has(traceId)) this.changed.add(traceId);
     }
     if (this.changed.size === 0) return;
+    this.reorder();
+  }
+
+  /**
+   * Brings the start-ordered list up to date with the changed traces: a few changes (the usual
+   * refresh) are moved into place one by one, many (a first load) cost one sort.
+   */
+  private reorder(): void {
+    const fullSort = this.changed.size > Math.max(MOVE_LIMIT, this.ordered.length / 10);
     for (const traceId of this.changed) {
       const trace = this.byTrace.get(traceId);
-      if (trace) trace.summed = undefined;
+      if (!trace) continue;
+      const before = trace.summed;
+      trace.summed = undefined;
+      const after = this.summed(traceId, trace);
+      if (fullSort) continue;
+      const at = before ? this.positionOf(before) : -1;
+      if (at !== -1) this.ordered.splice(at, 1);
+      this.ordered.splice(this.firstAfter(after.summary.startTime), 0, after);
     }
     this.changed.clear();
+    if (!fullSort) return;
     this.ordered = [...this.byTrace].map(([traceId, trace]) => this.summed(traceId, trace));
     this.ordered.sort((a, b) => a.summary.startTime - b.summary.startTime);
+  }
+
+  /** Where a summed trace sits in the ordered list, or -1. */
+  private positionOf(summed: SummedTrace): number {
+    for (let at = this.firstAtOrAfter(summed.summary.startTime); at < this.ordered.length; at += 1) {
+      const candidate = this.ordered[at]!;
+      if (candidate === summed) return at;
+      if (candidate.summary.startTime !== summed.summary.startTime) return -1;
+    }
+    return -1;
   }
 
   private summed(traceId: string, trace: IndexedTrace): SummedTrace {
@@ -183,11 +213,20 @@ export class TraceIndex {
   }
 
   private firstAtOrAfter(time: number): number {
+    return this.search((start) => start < time);
+  }
+
+  private firstAfter(time: number): number {
+    return this.search((start) => start <= time);
+  }
+
+  /** The first index whose start time `before` rejects (the list is ordered by start). */
+  private search(before: (start: number) => boolean): number {
     let low = 0;
     let high = this.ordered.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.ordered[middle]!.summary.startTime < time) low = middle + 1;
+      if (before(this.ordered[middle]!.summary.startTime)) low = middle + 1;
       else high = middle;
     }
     return low;

@@ -19,6 +19,8 @@ export interface NodeRef {
 
 /** One request seen by a node, or by an edge when `from` is set. */
 interface Sample extends Outcome {
+  /** The node id, or the edge id `<from>-><to>`, with versioned node ids. */
+  readonly key: string;
   readonly to: string;
   readonly from?: string;
   readonly latencyMs: number | undefined;
@@ -82,11 +84,18 @@ export function sumTrace(
 
   let start = Number.POSITIVE_INFINITY;
   let end = Number.NEGATIVE_INFINITY;
-  let flags: Outcome = outcomeOfStatus(access?.status);
+  const flags = { ...outcomeOfStatus(access?.status) };
+  const mark = (outcome: Outcome) => {
+    flags.fault ||= outcome.fault;
+    flags.error ||= outcome.error;
+    flags.throttle ||= outcome.throttle;
+  };
   for (const fact of facts) {
     start = Math.min(start, fact.start);
     end = Math.max(end, fact.end ?? fact.start);
-    flags = either(flags, fact, fact.nestedOutcome, ...fact.calls);
+    mark(fact);
+    mark(fact.nestedOutcome);
+    for (const call of fact.calls) mark(call);
   }
   if (!Number.isFinite(start)) start = 0;
   if (!Number.isFinite(end)) end = start;
@@ -96,9 +105,10 @@ export function sumTrace(
   const edges: string[] = [];
   const visit = (node: NodeRef, from: NodeRef, latencyMs: number | undefined, outcome: Outcome) => {
     if (!nodes.some((known) => known.id === node.id)) nodes.push(node);
-    samples.push({ to: node.id, latencyMs, ...outcome });
-    samples.push({ to: node.id, from: from.id, latencyMs, ...outcome });
     const edge = `${from.id}->${node.id}`;
+    const { fault, error, throttle } = outcome;
+    samples.push({ key: node.id, to: node.id, latencyMs, fault, error, throttle });
+    samples.push({ key: edge, to: node.id, from: from.id, latencyMs, fault, error, throttle });
     if (!edges.includes(edge)) edges.push(edge);
   };
   const client = nodes[0]!;
@@ -168,7 +178,7 @@ export function sumTrace(
   const sent = samples.find((sample) => sample.from === client.id);
   if (sent) {
     const { fault, error, throttle, latencyMs } = sent;
-    samples.push({ to: client.id, latencyMs, fault, error, throttle });
+    samples.push({ key: client.id, to: client.id, latencyMs, fault, error, throttle });
   }
 
   const routeKey = access?.routeKey?.match(/^[A-Z]+ (.+)$/)?.[1];
