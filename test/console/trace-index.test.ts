@@ -66,6 +66,30 @@ describe('trace index', () => {
     expect(after.routes).toEqual(['/todos', '/todos/{id}']);
   });
 
+  it('keeps the list newest first when an older trace and earlier segments arrive late', async () => {
+    // Prepare
+    const newest = traceIdOf(T0 + 2_000, 11);
+    const middle = traceIdOf(T0 + 1_000, 12);
+    const oldest = traceIdOf(T0, 13);
+    const middleDocuments = requestSegments({ traceId: middle, start: T0 + 1_000 });
+    await appendSegments(xray, [
+      ...requestSegments({ traceId: newest, start: T0 + 2_000 }),
+      ...middleDocuments.filter((document) => document.origin === undefined),
+    ]);
+    await index.refresh();
+
+    // Act: the Lambda segments start before the handler's span, so the middle trace starts earlier now.
+    await appendSegments(xray, [
+      ...requestSegments({ traceId: oldest, start: T0 }),
+      ...middleDocuments.filter((document) => document.origin !== undefined),
+    ]);
+    const list = await index.traces(RANGE, ALL);
+
+    // Assess
+    expect(list.traces.map((trace) => trace.traceId)).toEqual([newest, middle, oldest]);
+    expect(list.traces.map((trace) => trace.startTime)).toEqual([T0 + 2_000, T0 + 1_000, T0]);
+  });
+
   it('leaves a line cut mid-write for the next refresh', async () => {
     // Prepare
     const traceId = traceIdOf(T0, 3);

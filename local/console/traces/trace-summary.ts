@@ -103,12 +103,19 @@ export function sumTrace(
   const nodes: NodeRef[] = [{ id: 'client', name: 'Client', type: 'client', base: 'client' }];
   const samples: Sample[] = [];
   const edges: string[] = [];
-  const visit = (node: NodeRef, from: NodeRef, latencyMs: number | undefined, outcome: Outcome) => {
+  /** `edgeLatencyMs`: the caller's view of the call when it differs from the node's own time. */
+  const visit = (
+    node: NodeRef,
+    from: NodeRef,
+    latencyMs: number | undefined,
+    outcome: Outcome,
+    edgeLatencyMs = latencyMs,
+  ) => {
     if (!nodes.some((known) => known.id === node.id)) nodes.push(node);
     const edge = `${from.id}->${node.id}`;
     const { fault, error, throttle } = outcome;
     samples.push({ key: node.id, to: node.id, latencyMs, fault, error, throttle });
-    samples.push({ key: edge, to: node.id, from: from.id, latencyMs, fault, error, throttle });
+    samples.push({ key: edge, to: node.id, from: from.id, latencyMs: edgeLatencyMs, fault, error, throttle });
     if (!edges.includes(edge)) edges.push(edge);
   };
   const client = nodes[0]!;
@@ -141,7 +148,8 @@ export function sumTrace(
       type: 'AWS::Lambda',
       base: `lambda:${functionName}`,
     };
-    visit(lambda, upstream, access?.integrationLatencyMs ?? lambdaLatency, lambdaOutcome);
+    // The API's integration latency is its view of the invoke: the edge's figure.
+    visit(lambda, upstream, lambdaLatency, lambdaOutcome, access?.integrationLatencyMs ?? lambdaLatency);
     upstream = lambda;
   }
   let functionNode: NodeRef | undefined;
