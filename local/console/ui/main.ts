@@ -26,7 +26,12 @@ const views: Readonly<Record<ViewName, View>> = {
 };
 
 let route: Route = parseRoute(window.location.hash);
-const controls = new TimeControls(() => void showRoute());
+/** The view's read in progress: a refresh tick waits for it rather than abort a slow read. */
+let reading: Promise<void> | undefined;
+const controls = new TimeControls((tick) => {
+  if (tick && reading) return;
+  void showRoute();
+});
 
 const tabs = VIEW_NAMES.map((name) =>
   h(
@@ -82,7 +87,13 @@ async function showRoute(): Promise<void> {
     panels[index]!.hidden = !active;
   });
   document.title = `${TAB_LABELS[route.view]} · operator console`;
-  await views[route.view].show(route, controls.range());
+  const read = views[route.view].show(route, controls.range());
+  reading = read;
+  try {
+    await read;
+  } finally {
+    if (reading === read) reading = undefined;
+  }
 }
 
 window.addEventListener('hashchange', () => {

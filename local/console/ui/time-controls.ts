@@ -33,8 +33,8 @@ export class TimeControls {
   private readonly refreshSelect: HTMLSelectElement;
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  /** `onChange` runs when the range changes and on every auto-refresh tick. */
-  constructor(private readonly onChange: () => void) {
+  /** `onChange` runs when the range changes (`tick` false) and on every auto-refresh tick. */
+  constructor(private readonly onChange: (tick: boolean) => void) {
     this.preset = h(
       'select',
       { 'aria-label': 'Time range', 'data-testid': 'range-select', onchange: () => this.presetChanged() },
@@ -44,15 +44,23 @@ export class TimeControls {
       h('option', { value: '12h' }, 'Last 12 h'),
       h('option', { value: 'custom' }, 'Custom…'),
     );
-    this.from = h('input', { type: 'datetime-local', 'aria-label': 'From', onchange: () => this.onChange() });
-    this.to = h('input', { type: 'datetime-local', 'aria-label': 'To', onchange: () => this.onChange() });
+    this.from = h('input', {
+      type: 'datetime-local',
+      'aria-label': 'From',
+      onchange: () => this.onChange(false),
+    });
+    this.to = h('input', {
+      type: 'datetime-local',
+      'aria-label': 'To',
+      onchange: () => this.onChange(false),
+    });
     this.customFields = h('span', { class: 'custom-range', hidden: true }, this.from, '→', this.to);
     this.refreshSelect = h(
       'select',
       { 'aria-label': 'Auto-refresh', 'data-testid': 'refresh-select', onchange: () => this.restartTimer() },
       ...REFRESH_CHOICES.map(([label, ms]) => h('option', { value: ms }, label)),
     );
-    const refreshNow = h('button', { type: 'button', onclick: () => this.onChange() }, 'Refresh');
+    const refreshNow = h('button', { type: 'button', onclick: () => this.onChange(false) }, 'Refresh');
     this.element = h(
       'div',
       { class: 'time-controls' },
@@ -83,13 +91,13 @@ export class TimeControls {
       this.to.value = toLocalInput(to);
     }
     this.customFields.hidden = !custom;
-    this.onChange();
+    this.onChange(false);
   }
 
   private restartTimer(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     const every = Number(this.refreshSelect.value);
-    if (every > 0) this.timer = setInterval(() => this.onChange(), every);
+    if (every > 0) this.timer = setInterval(() => this.onChange(true), every);
   }
 }

@@ -107,6 +107,7 @@ export function traceTimeline(detail: TraceDetail): HTMLElement {
     const left = ((span.start - start) / total) * 100;
     const width = Math.max(((end - span.start) / total) * 100, 0.3);
     const call = awsCall(span);
+    const label = span.end === undefined ? 'in progress' : formatMs(span.end - span.start);
     const row = h(
       'div',
       {
@@ -132,11 +133,14 @@ export function traceTimeline(detail: TraceDetail): HTMLElement {
           class: 'span-bar',
           style: `left:${left}%;width:${Math.min(width, 100 - left)}%`,
         }),
-        h(
-          'span',
-          { class: 'span-duration', style: `left:${Math.min(left + width, 92)}%` },
-          span.end === undefined ? 'in progress' : formatMs(span.end - span.start),
-        ),
+        // Past the track's last eighth the label goes inside the bar's end, where it fits.
+        left + width > 88
+          ? h(
+              'span',
+              { class: 'span-duration inside', style: `right:${Math.max(100 - left - width, 0)}%` },
+              label,
+            )
+          : h('span', { class: 'span-duration', style: `left:${left + width}%` }, label),
       ),
     );
     const select = () => {
