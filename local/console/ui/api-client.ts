@@ -24,14 +24,17 @@ function withQuery(path: string, params: Params): string {
   return text ? `${path}?${text}` : path;
 }
 
+/** `500 Internal Server Error — <detail>`, from problem+json when the answer is one. */
 async function problemMessage(response: Response): Promise<string> {
-  const head = `${response.status} ${response.statusText}`.trim();
+  let problem: { title?: unknown; detail?: unknown } = {};
   try {
-    const body = (await response.json()) as { title?: string; detail?: string };
-    return [head, body.title, body.detail].filter(Boolean).join(' — ');
+    problem = (await response.json()) as typeof problem;
   } catch {
-    return head;
+    // Not JSON: the status alone says what happened.
   }
+  const title = typeof problem.title === 'string' ? problem.title : response.statusText;
+  const detail = typeof problem.detail === 'string' ? problem.detail : undefined;
+  return [`${response.status} ${title}`.trim(), detail].filter(Boolean).join(' — ');
 }
 
 /** GETs JSON from the API; throws {@link ApiError} on a non-2xx answer. */

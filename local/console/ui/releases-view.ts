@@ -169,7 +169,15 @@ export class ReleasesView implements View {
   }
 
   private table(releases: readonly ReleaseSummary[], selected: string | undefined): HTMLElement {
-    if (releases.length === 0) return h('p', { class: 'empty' }, 'No releases yet: run `npm run canary`.');
+    if (releases.length === 0) {
+      return h(
+        'p',
+        { class: 'empty' },
+        'No releases yet: rehearse one with ',
+        h('code', {}, 'npm run canary'),
+        '.',
+      );
+    }
     const open = (id: string) => navigate('releases', id);
     return h(
       'table',
