@@ -45,7 +45,7 @@ const DEFAULT_RATE_LIMIT = 100;
 const DEFAULT_BURST_LIMIT = 200;
 
 /** Access-log fields, one JSON object per request (CloudWatch Logs Insights parses it). */
-const ACCESS_LOG_FIELDS = {
+export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
   ip: '$context.identity.sourceIp',
   requestTime: '$context.requestTime',

@@ -10,6 +10,7 @@ import { ROUTES } from '../functions/todos/routes';
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from './auth/jwt-authorizer';
 import { DEFAULTS, LIMITS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
+import { startDynamoDBMetering } from './dynamodb-metering';
 import { environmentResources } from './environment/cgroup-probe';
 import { functionVersion } from './environment/environment-variables';
 import { FunctionPool } from './environment/function-pool';
@@ -21,6 +22,8 @@ import type {
   PlatformEvent,
   SandboxObserver,
 } from './environment/types';
+import { accessLogDirectory, HttpApiAccessLog } from './http-api/access-log';
+import { ApiGatewayMetrics } from './http-api/api-metrics';
 import { startHttpApi } from './http-api/server';
 import { startInvokeApi } from './invoke-api';
 import { LambdaMetrics } from './logs/lambda-metrics';
@@ -104,6 +107,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   /** `http://127.0.0.1:<port>`: the HTTP API (the todo API is at `${apiUrl}/todos`). */
   readonly apiUrl: string;
+  /** The HTTP API's id: the `ApiId` dimension of its `AWS/ApiGateway` metrics. */
+  readonly apiId: string;
   /** The Lambda Invoke API endpoint, for `LambdaClient({ endpoint })`. */
   readonly lambdaUrl: string;
   /** `AWS_XRAY_DAEMON_ADDRESS` (UDP) and `AWS_ENDPOINT_URL_XRAY` (HTTP) of the X-Ray stand-in. */
@@ -124,8 +129,13 @@ export interface Sandbox {
   readonly versions: FunctionVersions;
   /** The alias the HTTP API integrates. */
   readonly alias: string;
-  /** Directories of the stored logs, metrics and traces. */
-  readonly paths: { readonly logs: string; readonly metrics: string; readonly xray: string };
+  /** Directories of the stored logs, metrics and traces; `accessLogs` holds the HTTP API's access log. */
+  readonly paths: {
+    readonly logs: string;
+    readonly accessLogs: string;
+    readonly metrics: string;
+    readonly xray: string;
+  };
   readonly metrics: MetricStore;
   readonly traces: TraceStore;
   readonly logs: LogSink;
@@ -173,6 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const paths = {
     logs: path.join(stateDir, 'logs'),
+    accessLogs: accessLogDirectory(path.join(stateDir, 'logs')),
     metrics: path.join(stateDir, 'metrics'),
     xray: path.join(stateDir, 'xray'),
   };
@@ -220,6 +231,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cleanups.push(dynamodb.close);
       dynamodbEndpoint = dynamodb.endpoint;
     }
+    // The function reaches DynamoDB through the proxy that records the AWS/DynamoDB metrics.
+    const upstream = dynamodbEndpoint;
+    const dynamodbMetering = await listening('DynamoDB metering proxy', 0, () =>
+      startDynamoDBMetering({ upstream, store: metrics, host }),
+    );
+    cleanups.push(dynamodbMetering.close);
 
     const configured = { ...options.passthrough, ...options.environment };
     // The function's own group and the extension's metrics group exist, as the stack creates them.
@@ -240,11 +257,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       layers: (options.layers ?? [DEFAULTS.layerDir]).map((layer) => path.resolve(layer)),
       environment: {
         TABLE_NAME: tableName,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodbMetering.endpoint,
         AWS_ENDPOINT_URL_XRAY: xrayHttp.url,
         AWS_XRAY_DAEMON_ADDRESS: daemon.address,
         AWS_ENDPOINT_URL_LOGS: logsApi.url,
         ...configured,
+        // A passed-through name of the same DynamoDB still goes through the metering proxy.
+        ...(configured.AWS_ENDPOINT_URL_DYNAMODB === upstream
+          ? { AWS_ENDPOINT_URL_DYNAMODB: dynamodbMetering.endpoint }
+          : {}),
       },
       concurrency: options.concurrency ?? DEFAULTS.concurrency,
       freeze: options.freeze ?? true,
@@ -302,6 +323,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     versions.updateAlias(alias, { functionVersion: first });
 
+    const apiMetrics = new ApiGatewayMetrics({ store: metrics });
+    const accessLog = new HttpApiAccessLog({ logsDirectory: paths.logs });
     const port = options.port ?? 0;
     const httpApi = await listening('HTTP API', port, () =>
       startHttpApi({
@@ -312,6 +335,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         qualifier: alias,
         ...(options.authorizer ? { authorizer: createJwtAuthorizer(options.authorizer) } : {}),
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
+        onRequest: (request) => {
+          guarded(() => apiMetrics.record(request));
+          guarded(() => accessLog.record(request));
+        },
       }),
     );
     cleanups.push(httpApi.close);
@@ -328,7 +355,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await Promise.all([httpApi.close(), invokeApi.close()]);
         await fn.shutdown().catch(() => undefined);
         segments.close();
-        await lambdaMetrics.flush();
+        await Promise.all([
+          lambdaMetrics.flush(),
+          apiMetrics.flush(),
+          dynamodbMetering.flush(),
+          accessLog.flush(),
+        ]);
         await Promise.all([logs.flush(), metrics.flush(), traces.flush()]);
         await runCleanups();
       })();
@@ -337,6 +369,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     return {
       apiUrl: httpApi.url,
+      apiId: httpApi.apiId,
       lambdaUrl: invokeApi.url,
       xray: { daemonAddress: daemon.address, endpoint: xrayHttp.url },
       dynamodbEndpoint,
