@@ -166,10 +166,7 @@ export function matchesTraceQuery(trace: SummedTrace, query: TraceQuery): boolea
   }
   if (query.edge !== undefined) {
     const [from = '', to = ''] = query.edge.split('->');
-    const found = trace.edges.some((edge) => {
-      const [edgeFrom = '', edgeTo = ''] = edge.split('->');
-      return sameNode(from, edgeFrom) && sameNode(to, edgeTo);
-    });
+    const found = trace.edges.some(([edgeFrom, edgeTo]) => sameNode(from, edgeFrom) && sameNode(to, edgeTo));
     if (!found) return false;
   }
   return true;

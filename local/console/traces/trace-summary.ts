@@ -29,8 +29,8 @@ interface Sample extends Outcome {
 export interface SummedTrace {
   readonly summary: TraceSummary;
   readonly nodes: readonly NodeRef[];
-  /** Edge ids, with versioned node ids. */
-  readonly edges: readonly string[];
+  /** Edges as `[from, to]`, with versioned node ids. */
+  readonly edges: readonly (readonly [string, string])[];
   readonly samples: readonly Sample[];
 }
 
@@ -102,7 +102,7 @@ export function sumTrace(
 
   const nodes: NodeRef[] = [{ id: 'client', name: 'Client', type: 'client', base: 'client' }];
   const samples: Sample[] = [];
-  const edges: string[] = [];
+  const edges: [string, string][] = [];
   /** `edgeLatencyMs`: the caller's view of the call when it differs from the node's own time. */
   const visit = (
     node: NodeRef,
@@ -116,7 +116,8 @@ export function sumTrace(
     const { fault, error, throttle } = outcome;
     samples.push({ key: node.id, to: node.id, latencyMs, fault, error, throttle });
     samples.push({ key: edge, to: node.id, from: from.id, latencyMs: edgeLatencyMs, fault, error, throttle });
-    if (!edges.includes(edge)) edges.push(edge);
+    if (!edges.some(([edgeFrom, edgeTo]) => edgeFrom === from.id && edgeTo === node.id))
+      edges.push([from.id, node.id]);
   };
   const client = nodes[0]!;
   const handlerOutcome = handler ? either(handler, outcomeOfStatus(handler.status)) : OK;
