@@ -30,8 +30,8 @@ import {
   type MetricStat,
   type TreatMissingData,
 } from './alarm-definitions';
-import { parseStatistic } from './alarm-statistics';
 import { evaluateMetricMath, type Series } from './metric-math';
+import { type PeriodGrid, statisticSeries } from './metric-series';
 
 /**
  * Where stored metrics come from: the metric store (`(query) => store.query(query)`) or any
@@ -109,44 +109,27 @@ export const toCloudWatchTime = (wall: number, scale: TimeScale = {}): number =>
   return origin + (wall - origin) * (scale.timeScale ?? 1);
 };
 
-const sameDimensions = (
-  a: Readonly<Record<string, string>>,
-  b: Readonly<Record<string, string>>,
-): boolean => {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
-};
-
 /** The statistic of `stat` per period of the grid that starts at `rangeStart`. */
 async function seriesOf(
   stat: MetricStat,
   source: MetricSource,
-  grid: { rangeStart: number; size: number; periodMs: number },
+  grid: PeriodGrid,
   scale: TimeScale,
 ): Promise<Series> {
   const { metric } = stat;
-  const statistic = parseStatistic(stat.stat);
   const stored = await source({
     namespace: metric.namespace,
     metricName: metric.metricName,
     dimensions: metric.dimensions,
   });
-  const buckets: ExtractedMetric[][] = Array.from({ length: grid.size }, () => []);
-  for (const datum of stored) {
-    if (datum.namespace !== metric.namespace || datum.metricName !== metric.metricName) continue;
-    if (!sameDimensions(datum.dimensions, metric.dimensions)) continue;
-    if (stat.unit !== undefined && datum.unit !== stat.unit) continue;
-    const index = Math.floor((toCloudWatchTime(datum.timestamp, scale) - grid.rangeStart) / grid.periodMs);
-    buckets[index]?.push(datum);
-  }
-  return buckets.map((data) => (data.length === 0 ? undefined : statistic(data)));
+  return statisticSeries(stat, stored, grid, (timestamp) => toCloudWatchTime(timestamp, scale));
 }
 
-/** The series the alarm compares with its threshold, over the grid. */
-async function alarmSeries(
+/** The series the alarm compares with its threshold, over the grid (also what a dashboard draws for it). */
+export async function alarmSeries(
   alarm: AlarmDefinition,
   source: MetricSource,
-  grid: { rangeStart: number; size: number; periodMs: number },
+  grid: PeriodGrid,
   scale: TimeScale,
 ): Promise<Series> {
   if (alarm.metric.kind === 'metric') return seriesOf(alarm.metric.metricStat, source, grid, scale);
