@@ -4,7 +4,8 @@
  * `sort <field> [asc|desc], ...` and `limit`, with `@timestamp`, `@message`, `@logStream`,
  * `@log` and the fields of JSON messages (dotted paths reach into nested objects, as Logs
  * Insights discovers them). A command or function outside the subset is a {@link QueryError},
- * never a wrong answer.
+ * never a wrong answer. `limit` keeps the first rows once every other command has run, wherever
+ * it stands, as the dashboards' queries (limit last) expect.
  */
 
 /** A query outside the supported subset, or malformed; the message says which part. */
