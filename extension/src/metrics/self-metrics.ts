@@ -50,11 +50,13 @@ function count(name: string, value: number): EmfMetricInput {
 
 /**
  * EMF documents for the pipeline's activity since the previous report:
- * - one with SpansReceived/Exported and MetricDocumentsReceived/Exported (Count, deltas) and
- *   ExportLatency (ms, one value per request; further documents when over 100 requests);
+ * - one with SpansReceived/Exported/Dropped and MetricDocumentsReceived/Exported/Dropped
+ *   (Count, deltas; the dropped ones are totals over every reason) and ExportLatency (ms, one
+ *   value per request; further documents when over 100 requests). Dropped totals are written
+ *   when zero too: a graph and an alarm then read "nothing dropped" rather than "no data";
  * - one QueueDepth document per buffer (dimension `Queue`: `spans`, `metricDocuments`);
  * - per drop reason with a non-zero delta, one document with SpansDropped and
- *   MetricDocumentsDropped, published with dimension `Reason` and also without it (total).
+ *   MetricDocumentsDropped with dimension `Reason`.
  */
 export function selfMetricDocuments(input: SelfMetricsInput, context: PlatformMetricsContext): string[] {
   const { current, previous, timestamp } = input;
@@ -66,6 +68,14 @@ export function selfMetricDocuments(input: SelfMetricsInput, context: PlatformMe
   ) => buildEmfDocument({ timestamp, namespace: context.namespace, dimensions, dimensionSets, metrics });
   const totalSet = [functionName, functionVersion];
 
+  const reasons = [
+    ...new Set([...Object.keys(current.spansDropped), ...Object.keys(current.metricDocumentsDropped)]),
+  ];
+  const dropped = reasons.map((why) => ({
+    why,
+    spans: delta(current.spansDropped[why] ?? 0, previous?.spansDropped[why]),
+    metricDocuments: delta(current.metricDocumentsDropped[why] ?? 0, previous?.metricDocumentsDropped[why]),
+  }));
   const latencies = input.exportLatenciesMs.filter((value) => isAcceptedMetricNumber(value) && value >= 0);
   const firstLatencies = latencies.slice(0, EMF_LIMITS.maxValuesPerMetric);
   const documents = [
@@ -82,6 +92,14 @@ export function selfMetricDocuments(input: SelfMetricsInput, context: PlatformMe
         count(
           NAMES.metricDocumentsExported,
           delta(current.metricDocumentsExported, previous?.metricDocumentsExported),
+        ),
+        count(
+          NAMES.spansDropped,
+          dropped.reduce((sum, drop) => sum + drop.spans, 0),
+        ),
+        count(
+          NAMES.metricDocumentsDropped,
+          dropped.reduce((sum, drop) => sum + drop.metricDocuments, 0),
         ),
         ...(firstLatencies.length === 0
           ? []
@@ -120,21 +138,12 @@ export function selfMetricDocuments(input: SelfMetricsInput, context: PlatformMe
     );
   }
 
-  const reasons = new Set([
-    ...Object.keys(current.spansDropped),
-    ...Object.keys(current.metricDocumentsDropped),
-  ]);
-  for (const why of reasons) {
-    const spans = delta(current.spansDropped[why] ?? 0, previous?.spansDropped[why]);
-    const metricDocuments = delta(
-      current.metricDocumentsDropped[why] ?? 0,
-      previous?.metricDocumentsDropped[why],
-    );
+  for (const { why, spans, metricDocuments } of dropped) {
     if (spans === 0 && metricDocuments === 0) continue;
     documents.push(
       make(
         { ...base, [reason]: why },
-        [[...totalSet, reason], totalSet],
+        [[...totalSet, reason]],
         [count(NAMES.spansDropped, spans), count(NAMES.metricDocumentsDropped, metricDocuments)],
       ),
     );

@@ -65,12 +65,13 @@ describe('selfMetricDocuments', () => {
     expect(statistic(lines, 'ExportLatency', FN)).toEqual([12, 30]);
     expect(statistic(lines, 'SpansDropped', [...FN, ['Reason', 'buffer_full']])).toEqual([3]);
     expect(statistic(lines, 'MetricDocumentsDropped', [...FN, ['Reason', 'invalid']])).toEqual([2]);
-    expect(statistic(lines, 'SpansDropped', FN)).toEqual([0, 3]);
+    expect(statistic(lines, 'SpansDropped', FN)).toEqual([3]);
+    expect(statistic(lines, 'MetricDocumentsDropped', FN)).toEqual([2]);
     expect(statistic(lines, 'QueueDepth', [...FN, ['Queue', 'spans']])).toEqual([5]);
     expect(statistic(lines, 'QueueDepth', [...FN, ['Queue', 'metricDocuments']])).toEqual([1]);
   });
 
-  it('writes no drop document for reasons without new drops', () => {
+  it('writes no drop document for reasons without new drops, and zero dropped in total', () => {
     // Act
     const lines = selfMetricDocuments(
       { previous: undefined, current: counters(), exportLatenciesMs: [], timestamp: NOW },
@@ -80,6 +81,8 @@ describe('selfMetricDocuments', () => {
     // Assess
     expect(lines.some((line) => line.includes('"Reason"'))).toBe(false);
     expect(statistic(lines, 'SpansReceived', FN)).toEqual([0]);
+    expect(statistic(lines, 'SpansDropped', FN)).toEqual([0]);
+    expect(statistic(lines, 'MetricDocumentsDropped', FN)).toEqual([0]);
     expect(statistic(lines, 'ExportLatency', FN)).toBeUndefined();
   });
 
