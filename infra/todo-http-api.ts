@@ -14,6 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../functions/todos/routes';
+import { ACCESS_LOG_FIELDS } from './access-log-fields';
 import { acknowledgeLogRetention } from './log-retention';
 
 /** Settings of the HTTP API. */
@@ -43,25 +44,6 @@ export interface TodoHttpApiProps {
 // of thousands and caps the bill (and the table) if a client loops.
 const DEFAULT_RATE_LIMIT = 100;
 const DEFAULT_BURST_LIMIT = 200;
-
-/** Access-log fields, one JSON object per request (CloudWatch Logs Insights parses it). */
-export const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  ip: '$context.identity.sourceIp',
-  requestTime: '$context.requestTime',
-  httpMethod: '$context.httpMethod',
-  routeKey: '$context.routeKey',
-  path: '$context.path',
-  status: '$context.status',
-  protocol: '$context.protocol',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationLatency: '$context.integrationLatency',
-  integrationStatus: '$context.integrationStatus',
-  integrationError: '$context.integrationErrorMessage',
-  authorizerError: '$context.authorizer.error',
-  traceId: '$context.integration.traceId',
-};
 
 /**
  * The HTTP API: one route per entry of the shared route table, all integrating the alias with

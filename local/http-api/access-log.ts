@@ -10,7 +10,7 @@
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ACCESS_LOG_FIELDS } from '../../infra/todo-http-api';
+import { ACCESS_LOG_FIELDS } from '../../infra/access-log-fields';
 import { formatRequestTime } from './event';
 import type { CompletedRequest } from './server';
 

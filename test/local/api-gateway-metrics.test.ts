@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_LOG_FIELDS } from '../../infra/todo-http-api';
+import { ACCESS_LOG_FIELDS } from '../../infra/access-log-fields';
 import type { StoredMetric } from '../../local/logs/metric-store';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { eventually } from '../support/eventually';
