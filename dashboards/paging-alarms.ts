@@ -11,6 +11,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable, Operation } from 'aws-cdk-lib/aws-dynamodb';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { tableOperationsSum } from './table-operation-metrics';
 import { METRIC_PERIOD, type TodoMetricFactory } from './todo-metrics';
 
 /** What the paging alarms watch and where they send. */
@@ -114,10 +115,7 @@ export class PagingAlarmSet extends Construct {
       ),
       tableThrottles: make(
         'TableThrottles',
-        props.table.metricThrottledRequestsForOperations({
-          operations: [...props.tableOperations],
-          period: METRIC_PERIOD,
-        }),
+        tableOperationsSum(props.table, 'ThrottledRequests', props.tableOperations, 'Throttled requests'),
         1,
         3,
         2,
@@ -126,10 +124,7 @@ export class PagingAlarmSet extends Construct {
       ),
       tableSystemErrors: make(
         'TableSystemErrors',
-        props.table.metricSystemErrorsForOperations({
-          operations: [...props.tableOperations],
-          period: METRIC_PERIOD,
-        }),
+        tableOperationsSum(props.table, 'SystemErrors', props.tableOperations, 'System errors'),
         1,
         3,
         2,

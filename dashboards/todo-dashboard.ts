@@ -18,6 +18,7 @@ import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EXTENSION_METRICS } from '../extension/src/metric-names';
 import { ROUTES } from '../functions/todos/routes';
+import { tableOperationsSum } from './table-operation-metrics';
 import { METRIC_PERIOD, type TodoMetricFactory } from './todo-metrics';
 
 /** What the dashboard shows. */
@@ -211,24 +212,12 @@ export class TodoDashboard extends Construct {
         ),
         graph(
           'Throttled requests',
-          [
-            table.metricThrottledRequestsForOperations({
-              operations: [...props.tableOperations],
-              period: METRIC_PERIOD,
-              label: 'Throttled requests',
-            }),
-          ],
+          [tableOperationsSum(table, 'ThrottledRequests', props.tableOperations, 'Throttled requests')],
           QUARTER,
         ),
         graph(
           'System errors',
-          [
-            table.metricSystemErrorsForOperations({
-              operations: [...props.tableOperations],
-              period: METRIC_PERIOD,
-              label: 'System errors',
-            }),
-          ],
+          [tableOperationsSum(table, 'SystemErrors', props.tableOperations, 'System errors')],
           QUARTER,
         ),
       ],

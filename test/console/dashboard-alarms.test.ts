@@ -119,4 +119,33 @@ describe('alarm widgets evaluated like the release rehearsal', () => {
     expect(statusOf(view, alarm.alarmName)?.state).toBe('OK');
     expect(alarmWidget(view).series[0]?.values.slice(0, 3)).toEqual([0, 0, 0]);
   });
+
+  it('turns the table-throttles alarm to ALARM when only Query is throttled, the other operations silent', async () => {
+    // Prepare: DynamoDB publishes ThrottledRequests only for the operation that had one.
+    const throttled = (minute: number): StoredMetric => ({
+      timestamp: T0 + minute * WALL_MINUTE + WALL_MINUTE / 2,
+      namespace: 'AWS/DynamoDB',
+      metricName: 'ThrottledRequests',
+      dimensions: { TableName: 'todos', Operation: 'Query' },
+      unit: 'Count',
+      storageResolution: 60,
+      values: [1],
+      counts: [2],
+      logGroup: 'sandbox',
+      logStream: 'dynamodb',
+    });
+    await store.add([throttled(0), throttled(1)]);
+
+    // Act
+    const view = await render(T0 + 2.5 * WALL_MINUTE);
+
+    // Assess
+    const status = view.widgets.find((widget) => widget.kind === 'alarm-status');
+    if (status?.kind !== 'alarm-status') throw new Error('no alarm status widget');
+    const alarm = status.alarms.find((candidate) => candidate.name.startsWith('PagingAlarmsTableThrottles'));
+    expect(alarm?.state).toBe('ALARM');
+    const graph = view.widgets.find((widget) => widget.title === 'Throttled requests');
+    if (graph?.kind !== 'metric') throw new Error('no throttled-requests graph');
+    expect(graph.series[0]?.values.slice(0, 3)).toEqual([2, 2, 0]);
+  });
 });
