@@ -58,6 +58,8 @@ export interface ExtensionConfig {
     readonly logStreamName: string;
     /** Base URL for PutLogEvents (`AWS_ENDPOINT_URL_LOGS`, `AWS_ENDPOINT_URL`, or undefined for the regional one). */
     readonly logsEndpointOverride: string | undefined;
+    /** `TELEMETRY_SELF_METRICS_INTERVAL_MS`: how often the extension's own counters are reported. */
+    readonly selfMetricsIntervalMs: number;
   };
   readonly buffer: {
     readonly maxSpans: number;
@@ -125,6 +127,9 @@ const DEFAULT_POST_RUNTIME_BUDGET_MS = 100;
 // Spans of a busy function reach X-Ray within about this long; one flush per 10 s instead of
 // one per invocation is what makes a busy function's telemetry nearly free.
 const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+// Self-metrics are a health signal, not per-request data: once a minute (CloudWatch's finest
+// standard resolution) plus once at SHUTDOWN keeps them to a few log lines an hour per environment.
+const DEFAULT_SELF_METRICS_INTERVAL_MS = 60_000;
 // Five failed requests in a row (at least two flushes' worth of retries) is an outage, not a blip.
 const DEFAULT_CIRCUIT_FAILURES = 5;
 // Long enough that a dead backend costs one trial request per 30 s, short enough that spans
@@ -295,6 +300,11 @@ export function readConfig(env: Environment = process.env): ExtensionConfig {
         env.TELEMETRY_METRICS_LOG_STREAM ||
         `${env.AWS_LAMBDA_FUNCTION_NAME ?? 'function'}/${env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST'}/telemetry-extension`,
       logsEndpointOverride: env.AWS_ENDPOINT_URL_LOGS || env.AWS_ENDPOINT_URL || undefined,
+      selfMetricsIntervalMs: positiveInt(
+        env,
+        'TELEMETRY_SELF_METRICS_INTERVAL_MS',
+        DEFAULT_SELF_METRICS_INTERVAL_MS,
+      ),
     },
     buffer: {
       maxSpans: positiveInt(env, 'TELEMETRY_BUFFER_MAX_SPANS', DEFAULT_MAX_SPANS),

@@ -15,9 +15,6 @@ import type { EmfSink } from './otlp-receiver';
 import type { CountersSnapshot, PipelineCounters } from './pipeline-counters';
 import type { TelemetryEvent } from './telemetry-api';
 
-// Self-metrics are a health signal, not per-request data: once a minute (CloudWatch's finest
-// standard resolution) plus once at SHUTDOWN keeps them to a few log lines an hour per environment.
-const SELF_METRICS_INTERVAL_MS = 60_000;
 // Documents a failing PutLogEvents hands back are retried with the next flush, up to this many.
 const MAX_RETAINED_DOCUMENTS = 1_000;
 
@@ -33,6 +30,7 @@ export class MetricsPipeline {
   private previous: CountersSnapshot | undefined;
   private lastSelfReport = Date.now();
   private retained: string[] = [];
+  private readonly selfMetricsIntervalMs: number;
 
   constructor(
     private readonly counters: PipelineCounters,
@@ -40,6 +38,7 @@ export class MetricsPipeline {
     config: ExtensionConfig,
   ) {
     this.writer = createWriter(config);
+    this.selfMetricsIntervalMs = config.metrics.selfMetricsIntervalMs;
     this.intake = {
       add: (line) => {
         this.counters.metricDocumentsReceived++;
@@ -70,11 +69,11 @@ export class MetricsPipeline {
       this.aggregator.add(document);
   }
 
-  /** Merges what is held and writes it; self-metrics join once a minute or when `final`. Never rejects. */
+  /** Merges what is held and writes it; self-metrics join once per their interval or when `final`. Never rejects. */
   async flush(until: number, final = false, signal?: AbortSignal): Promise<void> {
     try {
       const now = Date.now();
-      if (final || now - this.lastSelfReport >= SELF_METRICS_INTERVAL_MS) {
+      if (final || now - this.lastSelfReport >= this.selfMetricsIntervalMs) {
         this.lastSelfReport = now;
         const current = this.counters.snapshot();
         const input = {

@@ -25,20 +25,27 @@ import { readVersionMetrics } from './version-metrics';
 const MINUTE_MS = 60_000;
 /** The telemetry extension's default periodic flush (`TELEMETRY_FLUSH_INTERVAL_MS`, extension/src/config.ts). */
 const EXTENSION_FLUSH_INTERVAL_MS = 10_000;
+/** How often the extension reports its own counters (`TELEMETRY_SELF_METRICS_INTERVAL_MS`). */
+const EXTENSION_SELF_METRICS_INTERVAL_MS = 60_000;
 
 /**
  * The function variables a rehearsal's sandbox starts with. The extension delivers the handler's
  * EMF (what the 5xx-rate alarm reads) on its flush, every 10 s of wall-clock time when busy:
  * under a fast clock that would be minutes of CloudWatch time, and the alarms would judge
  * minutes whose data is still in the extension's buffer. The interval is scaled with the clock,
- * so it stays 10 s of CloudWatch time.
+ * so it stays 10 s of CloudWatch time; so is the extension's once-a-minute report of its own
+ * counters, so its health graphs get a point per CloudWatch minute.
  *
  * @example
  * const sandbox = await startSandbox({ environment: rehearsalEnvironment(4), inMemory: true });
  */
-export const rehearsalEnvironment = (timeScale: number): Record<string, string> => ({
-  TELEMETRY_FLUSH_INTERVAL_MS: String(Math.max(1, Math.round(EXTENSION_FLUSH_INTERVAL_MS / timeScale))),
-});
+export const rehearsalEnvironment = (timeScale: number): Record<string, string> => {
+  const scaled = (ms: number): string => String(Math.max(1, Math.round(ms / timeScale)));
+  return {
+    TELEMETRY_FLUSH_INTERVAL_MS: scaled(EXTENSION_FLUSH_INTERVAL_MS),
+    TELEMETRY_SELF_METRICS_INTERVAL_MS: scaled(EXTENSION_SELF_METRICS_INTERVAL_MS),
+  };
+};
 
 /** The sandbox as the rehearsal uses it. */
 interface RehearsalSandbox extends HookSandbox {

@@ -114,4 +114,17 @@ describe('extension config', () => {
     );
     expect(() => readConfig({ ...base, TELEMETRY_FLUSH_INTERVAL_MS: '0' })).toThrow(ConfigError);
   });
+
+  it('reports its own counters once a minute unless told otherwise', () => {
+    // Act
+    const config = readConfig(base);
+    const faster = readConfig({ ...base, TELEMETRY_SELF_METRICS_INTERVAL_MS: '1000' });
+
+    // Assess
+    expect(config.metrics.selfMetricsIntervalMs).toBe(60_000);
+    expect(faster.metrics.selfMetricsIntervalMs).toBe(1_000);
+    expect(() => readConfig({ ...base, TELEMETRY_SELF_METRICS_INTERVAL_MS: 'often' })).toThrow(
+      /TELEMETRY_SELF_METRICS_INTERVAL_MS/,
+    );
+  });
 });
