@@ -19,6 +19,7 @@ import type {
   EnvironmentResources,
   FunctionDefinition,
   LogEntry,
+  LogFormat,
   PlatformEvent,
   SandboxObserver,
 } from './environment/types';
@@ -77,6 +78,11 @@ export interface SandboxOptions {
   readonly idleTimeoutMs?: number;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Lambda's log format for the runtime's console lines and the platform's own lines. The stack
+   * deploys `JSON`, which its Logs Insights queries read as fields. @default 'Text'
+   */
+  readonly logFormat?: LogFormat;
   /** @default '127.0.0.1' */
   readonly host?: string;
   /** HTTP API port; @default 0 (a free port) */
@@ -202,6 +208,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       directory: paths.logs,
       metrics,
       ...(options.print ? { print: options.print } : {}),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     });
     const segments = new LambdaSegmentWriter(traces, functionName, region);
 
@@ -272,6 +279,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.unconstrained ? { unconstrained: true } : {}),
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutSec * 1000,
       region,
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     };
 
     const resources = await environmentResources(definition.memoryMb, options.unconstrained === true);

@@ -91,6 +91,8 @@ export function runtimeVariables(facts: EnvironmentFacts): Record<string, string
     AWS_LAMBDA_LOG_STREAM_NAME: facts.logStreamName,
     AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
   };
+  // Lambda tells the runtime the JSON format this way (and Powertools reads it too).
+  if (def.logFormat === 'JSON') runtimeOnly.AWS_LAMBDA_LOG_FORMAT = 'JSON';
   if (facts.runtimeDir) {
     runtimeOnly.AWS_EXECUTION_ENV = NODE_EXECUTION_ENV;
     runtimeOnly.LAMBDA_RUNTIME_DIR = facts.runtimeDir;

@@ -54,7 +54,16 @@ export interface FunctionDefinition {
    * @default '$LATEST'
    */
   version?: string;
+  /**
+   * Lambda's log format (`LoggingConfig.LogFormat`): `Text` lines, or `JSON` objects for the
+   * runtime's console lines and the platform's own lines, which Logs Insights reads as fields.
+   * @default 'Text'
+   */
+  logFormat?: LogFormat;
 }
+
+/** Lambda's two log formats. */
+export type LogFormat = 'Text' | 'JSON';
 
 /** The resources the environments of a function get. */
 export interface EnvironmentResources {

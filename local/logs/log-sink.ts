@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { LogEntry, PlatformEvent, SandboxObserver } from '../environment/types';
+import type { LogEntry, LogFormat, PlatformEvent, SandboxObserver } from '../environment/types';
 import { extractEmfMetrics } from './emf';
 import type { MetricStore } from './metric-store';
 import { platformLogLines } from './platform-lines';
@@ -26,6 +26,8 @@ export interface LogSinkOptions {
   readonly metrics: MetricStore;
   /** Where streams are printed; nothing is printed when omitted. */
   readonly print?: (line: string) => void;
+  /** The format of Lambda's own lines. @default 'Text' */
+  readonly logFormat?: LogFormat;
 }
 
 interface Stream {
@@ -71,7 +73,7 @@ export class LogSink implements SandboxObserver {
 
   /** A platform event of an environment that runs `version`. */
   onPlatformEvent(environmentId: string, event: PlatformEvent, version: string = UNPUBLISHED): void {
-    const lines = platformLogLines(event, this.options.timeoutSec);
+    const lines = platformLogLines(event, this.options.timeoutSec, this.options.logFormat);
     if (lines.length === 0) return;
     const time = new Date(event.time);
     const stream = this.stream(environmentId, Number.isNaN(time.getTime()) ? new Date() : time, version);

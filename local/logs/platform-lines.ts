@@ -1,9 +1,12 @@
 /**
- * The lines Lambda itself writes to a function's log stream (`INIT_START`, `START`, `END`,
- * `REPORT`, `INIT_REPORT` on a failed init, `Task timed out`), derived from the Telemetry API
- * platform events with the same figures, in Lambda's text format (tab-separated fields).
+ * The lines Lambda itself writes to a function's log stream, derived from the Telemetry API
+ * platform events with the same figures. In the Text format: `INIT_START`, `START`, `END`,
+ * `REPORT`, `INIT_REPORT` on a failed init, `Task timed out` (tab-separated fields). In the JSON
+ * format the events themselves, `{"time","type","record"}`, as Lambda writes its system logs at
+ * the default INFO level: `platform.initStart`, `platform.initReport`, `platform.start`,
+ * `platform.runtimeDone` and `platform.report` (a timeout is `record.status` `timeout`).
  */
-import type { PlatformEvent } from '../environment/types';
+import type { LogFormat, PlatformEvent } from '../environment/types';
 import { parseTraceHeader } from '../xray/trace-header';
 
 type Fields = Record<string, unknown>;
@@ -44,12 +47,30 @@ function reportLine(record: Fields): string {
   return xray ? `${report}\n${xray}` : report;
 }
 
+/** The platform events Lambda writes as system log lines in the JSON format, at level INFO. */
+const JSON_SYSTEM_EVENTS: ReadonlySet<string> = new Set([
+  'platform.initStart',
+  'platform.initReport',
+  'platform.start',
+  'platform.runtimeDone',
+  'platform.report',
+]);
+
 /**
  * The log events Lambda writes for one platform event (usually none or one).
  * `timeoutSec` is the function's timeout, quoted in the `Task timed out` line.
  */
-export function platformLogLines(event: PlatformEvent, timeoutSec: number): string[] {
+export function platformLogLines(
+  event: PlatformEvent,
+  timeoutSec: number,
+  logFormat: LogFormat = 'Text',
+): string[] {
   const record = isRecord(event.record) ? event.record : {};
+  if (logFormat === 'JSON') {
+    return JSON_SYSTEM_EVENTS.has(event.type)
+      ? [JSON.stringify({ time: event.time, type: event.type, record })]
+      : [];
+  }
   const requestId = text(record.requestId) ?? '';
   switch (event.type) {
     case 'platform.initStart': {

@@ -16,6 +16,8 @@ export interface RuntimeConfig {
   readonly memoryLimitInMB: string;
   readonly logGroupName: string;
   readonly logStreamName: string;
+  /** `AWS_LAMBDA_LOG_FORMAT`: `JSON` when the function's log format is JSON. */
+  readonly logFormat: 'Text' | 'JSON';
 }
 
 function required(name: string): string {
@@ -38,6 +40,7 @@ export function readRuntimeConfig(): RuntimeConfig {
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
     logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    logFormat: process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? 'JSON' : 'Text',
   };
 }
 

@@ -113,7 +113,7 @@ function runHandler(handler: Handler, event: unknown, context: Context): Promise
 }
 
 async function init(): Promise<Handler> {
-  patchConsole();
+  patchConsole(config.logFormat);
   try {
     return await loadHandler(config.taskRoot, config.handler);
   } catch (error) {
