@@ -7,6 +7,8 @@ import path from 'node:path';
 import { loadJwtAuthorizerConfig } from './auth/authorizer-config';
 import { buildIfNeeded } from './build-freshness';
 import { DEFAULTS, PROJECT_ROOT, readSandboxConfig, type SandboxConfig, USAGE } from './config';
+import { startOperatorConsole } from './console/operator-console';
+import { synthesizeTemplateApart } from './release/template-synth-process';
 import { type Sandbox, startSandbox } from './sandbox';
 import { SandboxError, StartupError, UsageError } from './sandbox-errors';
 
@@ -28,6 +30,14 @@ async function prepare(config: SandboxConfig): Promise<void> {
       name: 'extension',
       output: path.join(DEFAULTS.layerDir, 'telemetry-extension', 'index.mjs'),
       sources: [path.join(PROJECT_ROOT, 'extension', 'src'), path.join(PROJECT_ROOT, 'scripts', 'build.mjs')],
+    },
+    {
+      name: 'console',
+      output: path.join(DEFAULTS.consoleDir, 'app.js'),
+      sources: [
+        path.join(PROJECT_ROOT, 'local', 'console', 'ui'),
+        path.join(PROJECT_ROOT, 'scripts', 'build.mjs'),
+      ],
     },
   ]);
   if (!existsSync(config.codeDir)) {
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
     unconstrained: config.unconstrained,
     idleTimeoutMs: config.idleTimeoutMs,
     region: config.region,
+    logFormat: config.logFormat,
     host: config.host,
     port: config.port,
     lambdaPort: config.lambdaPort,
@@ -86,6 +97,31 @@ async function main(): Promise<void> {
     ...(authorizer ? { authorizer } : {}),
     print: (line) => process.stdout.write(`${line}\n`),
   });
+
+  let operatorConsole: Awaited<ReturnType<typeof startOperatorConsole>>;
+  try {
+    operatorConsole = await startOperatorConsole({
+      sandbox,
+      assetsDir: DEFAULTS.consoleDir,
+      template: synthesizeTemplateApart,
+      releasesDir: path.join(config.stateDir, 'canary', 'releases'),
+      tableName: DEFAULTS.tableName,
+      region: config.region,
+      host: config.host,
+      port: config.consolePort,
+      onError: (error, requestId) =>
+        console.error(`console: request ${requestId} failed: ${(error as Error).message}`),
+    });
+  } catch (error) {
+    await sandbox.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      code === 'EADDRINUSE'
+        ? `console port ${config.consolePort} is in use; stop what holds it or pass --console-port N (0 picks a free port)`
+        : `the console could not listen on port ${config.consolePort}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 
   const relative = (dir: string) => path.relative(process.cwd(), dir) || '.';
   const served = sandbox.versions.alias(sandbox.alias)?.functionVersion;
@@ -103,6 +139,7 @@ async function main(): Promise<void> {
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,
       `  X-Ray          udp ${sandbox.xray.daemonAddress}, ${sandbox.xray.endpoint}  (npm run traces)`,
       `  logs, metrics  ${relative(sandbox.paths.logs)}, ${relative(sandbox.paths.metrics)}  (PutLogEvents at ${sandbox.logsEndpoint})`,
+      `  console        ${operatorConsole.url}  (service map, traces, the stack's dashboard and alarms, releases)`,
       'Ctrl-C stops.',
     ].join('\n'),
   );
@@ -119,7 +156,7 @@ async function main(): Promise<void> {
       console.error(`sandbox: shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    sandbox.close().then(
+    Promise.all([operatorConsole.close(), sandbox.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(`sandbox: shutdown failed: ${(error as Error).message}`);

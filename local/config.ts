@@ -18,11 +18,15 @@ export const DEFAULTS = {
   functionName: 'todos',
   codeDir: path.join(PROJECT_ROOT, 'dist', 'functions', 'todos'),
   layerDir: path.join(PROJECT_ROOT, 'dist', 'layer'),
+  /** The operator console's built page. */
+  consoleDir: path.join(PROJECT_ROOT, 'dist', 'console'),
   handler: 'index.handler',
   port: 3000,
   lambdaPort: 3001,
   /** The X-Ray daemon's port, UDP and TCP, as the real daemon uses it. */
   xrayPort: 2000,
+  /** The operator console's port, beside the API's 3000 and the Invoke API's 3001. */
+  consolePort: 3002,
   /**
    * The memory and timeout the stack deploys the todo function with (infra/todo-service.ts; not
    * imported from there, as that would load the CDK into the sandbox; the stack test checks they
@@ -82,6 +86,10 @@ export interface SandboxConfig {
   readonly port: number;
   readonly lambdaPort: number;
   readonly xrayPort: number;
+  /** `--console-port`: the operator console's port. */
+  readonly consolePort: number;
+  /** `--log-format`: Lambda's log format for the function's and the platform's lines. */
+  readonly logFormat: 'Text' | 'JSON';
   readonly region: string;
   readonly stateDir: string;
   /** `AWS_ENDPOINT_URL_DYNAMODB` of the sandbox's environment: use it instead of the embedded store. */
@@ -102,6 +110,10 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --port N               HTTP API port (default: $PORT or 3000; 0 picks a free port)
   --lambda-port N        Lambda Invoke API port (default: 3001)
   --xray-port N          X-Ray daemon port, UDP and HTTP (default: 2000)
+  --log-format F          Lambda's log format, Text or JSON (default: Text; the stack deploys
+                         JSON, which the dashboard's Logs Insights widget reads as fields)
+  --console-port N       operator console port: service map, traces, the stack's dashboard and
+                         alarms, releases (default: 3002)
   --memory MB            memory size, 128-10240 (default: 1024, as deployed); with cgroups also the
                          environment's memory limit and CPU share (1769 MB = one vCPU)
   --timeout S            function timeout in seconds, 1-900 (default: 10, as deployed)
@@ -139,6 +151,14 @@ function integer(
     throw new UsageError(`${flag} must be between ${range[0]} and ${range[1]}, got ${parsed}`);
   }
   return parsed;
+}
+
+/** `--log-format`: Lambda's names, any case. */
+function logFormat(value: string | undefined): 'Text' | 'JSON' {
+  if (value === undefined) return 'Text';
+  const known = ({ text: 'Text', json: 'JSON' } as const)[value.toLowerCase() as 'text' | 'json'];
+  if (known === undefined) throw new UsageError(`--log-format must be Text or JSON, got "${value}"`);
+  return known;
 }
 
 function port(flag: string, value: string | undefined, fallback: number): number {
@@ -207,6 +227,8 @@ export function readSandboxConfig(
     port: { type: 'string' },
     'lambda-port': { type: 'string' },
     'xray-port': { type: 'string' },
+    'console-port': { type: 'string' },
+    'log-format': { type: 'string' },
     memory: { type: 'string' },
     timeout: { type: 'string' },
     concurrency: { type: 'string' },
@@ -303,6 +325,8 @@ export function readSandboxConfig(
     port: port('--port', values.port ?? env.PORT, DEFAULTS.port),
     lambdaPort: port('--lambda-port', values['lambda-port'], DEFAULTS.lambdaPort),
     xrayPort: port('--xray-port', values['xray-port'], DEFAULTS.xrayPort),
+    consolePort: port('--console-port', values['console-port'], DEFAULTS.consolePort),
+    logFormat: logFormat(values['log-format']),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULTS.region,
     stateDir: values['state-dir'] === undefined ? DEFAULTS.stateDir : path.resolve(values['state-dir']),
     ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),

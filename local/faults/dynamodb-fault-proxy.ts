@@ -12,8 +12,10 @@
  * - `throttle`: answered by the proxy, as DynamoDB answers a throttled call: status 400,
  *   JSON 1.0 body with `__type` `com.amazonaws.dynamodb.v20120810#<exception>` and a
  *   message, `x-amzn-RequestId` and `x-amz-crc32` headers. The server never sees it.
- * - `error`: answered by the proxy the same way with DynamoDB's own failure, status 500
- *   `InternalServerError` (what the `SystemErrors` metric counts).
+ * - `error`: answered by the proxy the same way with another DynamoDB error: by default its own
+ *   failure, status 500 `InternalServerError` (what the `SystemErrors` metric counts); any
+ *   other `exception` and `status`, e.g. 400 `ValidationException` for a request DynamoDB
+ *   refuses.
  *
  * Every fault may be limited to the next `times` requests, after which the proxy passes
  * again: the shape of a brief outage that the SDK's own retries ride out.
@@ -40,7 +42,14 @@ export type Fault =
   | { readonly mode: 'down'; readonly how: 'refuse' }
   | { readonly mode: 'slow'; readonly delayMs: number; readonly times?: number }
   | { readonly mode: 'throttle'; readonly exception: ThrottleException; readonly times?: number }
-  | { readonly mode: 'error'; readonly times?: number };
+  | {
+      readonly mode: 'error';
+      /** @default 'InternalServerError' */
+      readonly exception?: string;
+      /** @default 500 */
+      readonly status?: number;
+      readonly times?: number;
+    };
 
 /** Requests the proxy has seen, by what it did with them. */
 interface FaultProxyCounts {
@@ -161,7 +170,15 @@ export async function startDynamoDBFaultProxy(options: FaultProxyOptions): Promi
         return answerError(request, response, 400, current.exception, THROTTLE_MESSAGES[current.exception]);
       case 'error':
         counts.failed += 1;
-        return answerError(request, response, 500, 'InternalServerError', 'Internal server error');
+        return answerError(
+          request,
+          response,
+          current.status ?? 500,
+          current.exception ?? 'InternalServerError',
+          current.exception === undefined
+            ? 'Internal server error'
+            : `The proxy answered ${current.exception}`,
+        );
       case 'down':
         counts.reset += 1;
         request.socket.resetAndDestroy();

@@ -9,7 +9,7 @@ import type { DeploymentEvent, Verdict } from './deployment-controller';
 import type { TimelineMinute } from './release-timeline';
 
 /** `InProgress` until the deployment ends, then its verdict. */
-export type ReleaseStatus = 'InProgress' | Verdict;
+type ReleaseStatus = 'InProgress' | Verdict;
 
 export interface ReleaseReport {
   readonly deploymentId: string;
@@ -34,7 +34,7 @@ export interface ReleaseReport {
 }
 
 /** A report file that is not a report: names the file and what is wrong. */
-export class ReleaseReportError extends Error {
+class ReleaseReportError extends Error {
   override readonly name = 'ReleaseReportError';
 }
 

@@ -33,3 +33,9 @@ export function synthesizeTemplate(context: Record<string, unknown> = {}): Synth
     rmSync(outdir, { recursive: true, force: true });
   }
 }
+
+// Run as a program (`node --import tsx template-synth.ts`), it prints the template as JSON: the
+// console synthesizes in a child process so the sandbox's event loop never waits for the CDK.
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  process.stdout.write(JSON.stringify(synthesizeTemplate()));
+}
