@@ -50,6 +50,8 @@ describe('sandbox CLI', () => {
         '0',
         '--xray-port',
         '0',
+        '--console-port',
+        '0',
         '--in-memory',
         '--state-dir',
         stateDir,
@@ -70,16 +72,20 @@ describe('sandbox CLI', () => {
       void exited.then((code) => reject(new Error(`the CLI exited with ${code} before it was ready`)));
     });
     const xrayEndpoint = /X-Ray +udp \S+, (http:\/\/\S+)/.exec(output)![1]!;
+    const consoleUrl = /console +(http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
     const support = await cgroupSupport();
 
     // Act
     const response = await fetch(`${url}/todos/1`);
+    const consolePage = await fetch(consoleUrl);
     const before = await processesWith(`AWS_ENDPOINT_URL_XRAY=${xrayEndpoint}`);
     child.kill('SIGTERM');
     const code = await exited;
 
     // Assess
     expect(response.status).toBe(201);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get('content-type')).toBe('text/html; charset=utf-8');
     // One line says what the environments get: Lambda's limits, or why they run without them.
     expect(output.split('\n').filter((line) => line.startsWith('  resources '))).toEqual([
       support.available
