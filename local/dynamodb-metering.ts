@@ -21,13 +21,10 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { closeServer, listen } from './http-listen';
-import type { MetricStore, StoredMetric } from './logs/metric-store';
+import type { MetricStore } from './logs/metric-store';
+import { ServiceMetricWriter } from './logs/service-metrics';
 
 const NAMESPACE = 'AWS/DynamoDB';
-/** DynamoDB's metrics are standard resolution. */
-const STORAGE_RESOLUTION = 60;
-/** Written in batches this old at most, as the Lambda metrics are (see `logs/lambda-metrics.ts`). */
-const WRITE_BATCH_MS = 50;
 const THROTTLES = new Set(['ThrottlingException', 'ProvisionedThroughputExceededException']);
 /**
  * The operations whose answers carry `ConsumedCapacity` when asked, in dynalite as in DynamoDB.
@@ -84,42 +81,15 @@ const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].in
 export async function startDynamoDBMetering(options: DynamoDBMeteringOptions): Promise<DynamoDBMetering> {
   const upstream = new URL(options.upstream);
   const mayEditBodies = isLoopback(upstream);
-  let batch: StoredMetric[] = [];
-  let batchTimer: NodeJS.Timeout | undefined;
-
-  const flush = (): Promise<void> => {
-    clearTimeout(batchTimer);
-    batchTimer = undefined;
-    const written = batch;
-    batch = [];
-    // A failed write is the store's to count; the requests it describes were answered.
-    return options.store.add(written).catch(() => undefined);
-  };
-
-  function record(
+  const writer = new ServiceMetricWriter(options.store, NAMESPACE);
+  const flush = (): Promise<void> => writer.flush();
+  const record = (
     timestamp: number,
     metricName: string,
     unit: string,
     value: number,
     dimensions: Record<string, string>,
-  ) {
-    batch.push({
-      timestamp,
-      namespace: NAMESPACE,
-      metricName,
-      dimensions,
-      unit,
-      storageResolution: STORAGE_RESOLUTION,
-      values: [value],
-      counts: [1],
-      // Published by the service itself: no log group or stream carries them.
-      logGroup: '',
-      logStream: '',
-    });
-    if (batchTimer) return;
-    batchTimer = setTimeout(() => void flush(), WRITE_BATCH_MS);
-    batchTimer.unref();
-  }
+  ): void => writer.record(timestamp, metricName, unit, value, [dimensions]);
 
   /** The data points of one answered request. */
   function meter(

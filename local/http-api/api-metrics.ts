@@ -8,16 +8,13 @@
  * Every answer counts, API Gateway's own included (404 no route, 401 from the authorizer, 413,
  * the 500 of a throttled function, the 504 of an integration timeout).
  */
-import type { MetricStore, StoredMetric } from '../logs/metric-store';
+import type { MetricStore } from '../logs/metric-store';
+import { ServiceMetricWriter } from '../logs/service-metrics';
 import type { CompletedRequest } from './server';
 
 const NAMESPACE = 'AWS/ApiGateway';
 /** The stack deploys the API's one stage as `$default`. */
 const DEFAULT_STAGE = '$default';
-/** API Gateway's metrics are standard resolution. */
-const STORAGE_RESOLUTION = 60;
-/** Written in batches this old at most, as the Lambda metrics are (see `lambda-metrics.ts`). */
-const WRITE_BATCH_MS = 50;
 
 export interface ApiGatewayMetricsOptions {
   readonly store: MetricStore;
@@ -29,10 +26,11 @@ type Datum = readonly [metricName: string, unit: string, value: number];
 
 /** Records the `AWS/ApiGateway` metrics of the requests an HTTP API answered. */
 export class ApiGatewayMetrics {
-  private batch: StoredMetric[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly writer: ServiceMetricWriter;
 
-  constructor(private readonly options: ApiGatewayMetricsOptions) {}
+  constructor(private readonly options: ApiGatewayMetricsOptions) {
+    this.writer = new ServiceMetricWriter(options.store, NAMESPACE);
+  }
 
   /** One answered request: the data points API Gateway would publish for it. */
   record(request: CompletedRequest): void {
@@ -50,37 +48,12 @@ export class ApiGatewayMetrics {
       { ApiId: request.apiId, Stage: this.options.stage ?? DEFAULT_STAGE },
     ];
     const timestamp = request.time.getTime();
-    this.batch.push(
-      ...data.flatMap(([metricName, unit, value]) =>
-        sets.map(
-          (dimensions): StoredMetric => ({
-            timestamp,
-            namespace: NAMESPACE,
-            metricName,
-            dimensions,
-            unit,
-            storageResolution: STORAGE_RESOLUTION,
-            values: [value],
-            counts: [1],
-            // Published by the service itself: no log group or stream carries them.
-            logGroup: '',
-            logStream: '',
-          }),
-        ),
-      ),
-    );
-    if (this.batchTimer) return;
-    this.batchTimer = setTimeout(() => void this.flush(), WRITE_BATCH_MS);
-    this.batchTimer.unref();
+    for (const [metricName, unit, value] of data)
+      this.writer.record(timestamp, metricName, unit, value, sets);
   }
 
   /** Writes the data points not written yet; the store's `flush` then covers them. */
   flush(): Promise<void> {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const batch = this.batch;
-    this.batch = [];
-    // A failed write is the store's to count; the requests it describes were answered.
-    return this.options.store.add(batch).catch(() => undefined);
+    return this.writer.flush();
   }
 }

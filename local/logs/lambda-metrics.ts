@@ -10,17 +10,10 @@
  * Lambda counts a busy environment; with a reserved concurrency, one more is throttled.
  */
 import type { InvokeOutput, PlatformEvent } from '../environment/types';
-import type { MetricStore, StoredMetric } from './metric-store';
+import type { MetricStore } from './metric-store';
+import { ServiceMetricWriter } from './service-metrics';
 
 const NAMESPACE = 'AWS/Lambda';
-/** Lambda's metrics are standard resolution. */
-const STORAGE_RESOLUTION = 60;
-/**
- * Data points are written in batches this old at most: one write per burst instead of a dozen
- * per invocation keeps the store off the front door's event loop, and 50 ms is far below any
- * alarm period, time-scaled ones included.
- */
-const WRITE_BATCH_MS = 50;
 
 /** An invocation as the front door routed it. */
 export interface RoutedInvocation {
@@ -53,10 +46,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 /** Records the `AWS/Lambda` metrics of one function and keeps its concurrency. */
 export class LambdaMetrics {
   private readonly inFlight = new Map<string, InFlight>();
-  private batch: StoredMetric[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly writer: ServiceMetricWriter;
 
-  constructor(private readonly options: LambdaMetricsOptions) {}
+  constructor(private readonly options: LambdaMetricsOptions) {
+    this.writer = new ServiceMetricWriter(options.store, NAMESPACE);
+  }
 
   /** The function's log group: every datum names it, with the stream of the environment that ran it. */
   private get logGroup(): string {
@@ -84,18 +78,13 @@ export class LambdaMetrics {
       if (other.executedVersion === invocation.executedVersion) sameVersion += 1;
     }
     // Each dimension set counts what runs under it, as Lambda's per-resource figures do.
-    this.add(
-      this.dimensionSets(invocation).map((dimensions, index) =>
-        this.datum(
-          now,
-          'ConcurrentExecutions',
-          'Count',
-          [this.inFlight.size, sameResource, sameVersion][index] ?? 0,
-          dimensions,
-          '',
-        ),
-      ),
-    );
+    const counts = [this.inFlight.size, sameResource, sameVersion];
+    this.dimensionSets(invocation).forEach((dimensions, index) => {
+      this.writer.record(now, 'ConcurrentExecutions', 'Count', counts[index] ?? 0, [dimensions], {
+        logGroup: this.logGroup,
+        logStream: '',
+      });
+    });
     return true;
   }
 
@@ -165,49 +154,13 @@ export class LambdaMetrics {
     executed = true,
   ): void {
     const sets = this.dimensionSets(invocation, executed);
-    this.add(
-      metrics.flatMap(([name, unit, value]) =>
-        sets.map((dimensions) => this.datum(timestamp, name, unit, value, dimensions, logStream)),
-      ),
-    );
-  }
-
-  private datum(
-    timestamp: number,
-    metricName: string,
-    unit: string,
-    value: number,
-    dimensions: Record<string, string>,
-    logStream: string,
-  ): StoredMetric {
-    return {
-      timestamp,
-      namespace: NAMESPACE,
-      metricName,
-      dimensions,
-      unit,
-      storageResolution: STORAGE_RESOLUTION,
-      values: [value],
-      counts: [1],
-      logGroup: this.logGroup,
-      logStream,
-    };
+    for (const [name, unit, value] of metrics) {
+      this.writer.record(timestamp, name, unit, value, sets, { logGroup: this.logGroup, logStream });
+    }
   }
 
   /** Writes the data points not written yet; the store's `flush` then covers them. */
   flush(): Promise<void> {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const batch = this.batch;
-    this.batch = [];
-    // A failed write is the store's to count; the invocations it describes went on.
-    return this.options.store.add(batch).catch(() => undefined);
-  }
-
-  private add(metrics: readonly StoredMetric[]): void {
-    this.batch.push(...metrics);
-    if (this.batchTimer) return;
-    this.batchTimer = setTimeout(() => void this.flush(), WRITE_BATCH_MS);
-    this.batchTimer.unref();
+    return this.writer.flush();
   }
 }
