@@ -12,17 +12,9 @@ import {
   sandboxResolver,
 } from '../../local/release/alarm-template';
 import { synthesizeTemplate } from '../../local/release/template-synth';
+import { DASHBOARD_NAMES, T0 } from '../support/dashboard-template';
 
 const SYNTH_TIMEOUT_MS = 120_000;
-const NAMES = {
-  functionName: 'todos',
-  aliasName: 'live',
-  version: '2',
-  apiId: 'api1',
-  tableName: 'todos',
-  region: 'us-east-1',
-};
-const T0 = Date.UTC(2026, 0, 1);
 /** One CloudWatch minute per wall-clock second from T0, as a rehearsal compresses time. */
 const SCALE = { timeScale: 60, origin: T0 };
 const WALL_MINUTE = 1000;
@@ -55,7 +47,7 @@ describe('alarm widgets evaluated like the release rehearsal', () => {
   });
 
   const serverErrorRateAlarm = () => {
-    const alarm = readRollbackAlarms(template, sandboxResolver(template, NAMES)).find((candidate) =>
+    const alarm = readRollbackAlarms(template, sandboxResolver(template, DASHBOARD_NAMES)).find((candidate) =>
       candidate.logicalId.startsWith('RollbackAlarmsServerErrorRate'),
     );
     if (!alarm) throw new Error('no rollback 5xx-rate alarm in the template');
@@ -64,7 +56,7 @@ describe('alarm widgets evaluated like the release rehearsal', () => {
   const render = (at: number): Promise<DashboardView> =>
     new DashboardRenderer({
       template,
-      names: NAMES,
+      names: DASHBOARD_NAMES,
       metrics: store.directory,
       logsDirectory: path.join(root, 'logs'),
       timeScale: SCALE,

@@ -8,16 +8,8 @@ import { parseInsightsQuery, QueryError } from '../../local/console/dashboard/lo
 import { LogSink } from '../../local/logs/log-sink';
 import { MetricStore } from '../../local/logs/metric-store';
 import type { SynthesizedTemplate } from '../../local/release/alarm-template';
+import { DASHBOARD_NAMES, T0, templateWithWidgets } from '../support/dashboard-template';
 
-const NAMES = {
-  functionName: 'todos',
-  aliasName: 'live',
-  version: '2',
-  apiId: 'api1',
-  tableName: 'todos',
-  region: 'us-east-1',
-};
-const T0 = Date.UTC(2026, 0, 1);
 const RANGE = { from: T0, to: T0 + 60_000 };
 const ENVIRONMENT = '0123456789abcdef0123456789abcdef';
 
@@ -29,30 +21,10 @@ const RECENT_ERRORS = [
   '| limit 50',
 ].join('\n');
 
-const templateWithQuery = (query: string): SynthesizedTemplate => ({
-  Resources: {
-    Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
-    FnVersion: { Type: 'AWS::Lambda::Version', Properties: {} },
-    FnAlias: {
-      Type: 'AWS::Lambda::Alias',
-      Properties: {
-        Name: 'live',
-        FunctionName: { Ref: 'Fn' },
-        FunctionVersion: { 'Fn::GetAtt': ['FnVersion', 'Version'] },
-      },
-    },
-    Board: {
-      Type: 'AWS::CloudWatch::Dashboard',
-      Properties: {
-        DashboardBody: JSON.stringify({
-          widgets: [
-            { type: 'log', x: 0, y: 0, width: 24, height: 6, properties: { title: 'Errors', query } },
-          ],
-        }),
-      },
-    },
-  },
-});
+const templateWithQuery = (query: string): SynthesizedTemplate =>
+  templateWithWidgets([
+    { type: 'log', x: 0, y: 0, width: 24, height: 6, properties: { title: 'Errors', query } },
+  ]);
 
 describe('log widgets over the local log streams', () => {
   let root: string;
@@ -122,7 +94,7 @@ describe('log widgets over the local log streams', () => {
     // Prepare
     const renderer = new DashboardRenderer({
       template: templateWithQuery(RECENT_ERRORS),
-      names: NAMES,
+      names: DASHBOARD_NAMES,
       metrics: path.join(root, 'metrics'),
       logsDirectory: path.join(root, 'logs'),
     });
@@ -182,7 +154,7 @@ describe('log widgets over the local log streams', () => {
     const text = "SOURCE '/aws/lambda/todos' | stats count(*) by bin(5m)";
     const renderer = new DashboardRenderer({
       template: templateWithQuery(text),
-      names: NAMES,
+      names: DASHBOARD_NAMES,
       metrics: path.join(root, 'metrics'),
       logsDirectory: path.join(root, 'logs'),
     });

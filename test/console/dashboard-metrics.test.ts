@@ -7,17 +7,9 @@ import { DashboardRenderer } from '../../local/console/dashboard/dashboard-rende
 import { MetricStore, type StoredMetric } from '../../local/logs/metric-store';
 import type { SynthesizedTemplate } from '../../local/release/alarm-template';
 import { synthesizeTemplate } from '../../local/release/template-synth';
+import { DASHBOARD_NAMES, T0, templateWithWidgets } from '../support/dashboard-template';
 
 const SYNTH_TIMEOUT_MS = 120_000;
-const NAMES = {
-  functionName: 'todos',
-  aliasName: 'live',
-  version: '2',
-  apiId: 'api1',
-  tableName: 'todos',
-  region: 'us-east-1',
-};
-const T0 = Date.UTC(2026, 0, 1);
 const MINUTE = 60_000;
 const RANGE = { from: T0, to: T0 + 5 * MINUTE - 1 };
 
@@ -42,24 +34,7 @@ const datum = (
 });
 
 /** A template with the function, version and alias the resolver needs, and a dashboard of `widgets`. */
-const templateWith = (widgets: unknown[]): SynthesizedTemplate => ({
-  Resources: {
-    Fn: { Type: 'AWS::Lambda::Function', Properties: {} },
-    FnVersion: { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: 'Fn' } } },
-    FnAlias: {
-      Type: 'AWS::Lambda::Alias',
-      Properties: {
-        Name: 'live',
-        FunctionName: { Ref: 'Fn' },
-        FunctionVersion: { 'Fn::GetAtt': ['FnVersion', 'Version'] },
-      },
-    },
-    Board: {
-      Type: 'AWS::CloudWatch::Dashboard',
-      Properties: { DashboardBody: JSON.stringify({ widgets }) },
-    },
-  },
-});
+const templateWith = templateWithWidgets;
 
 const metricWidget = (widget: WidgetView | undefined) => {
   if (widget?.kind !== 'metric') throw new Error(`not a metric widget: ${JSON.stringify(widget)}`);
@@ -77,7 +52,7 @@ describe('metric widgets over the local metric store', () => {
   const render = (template: SynthesizedTemplate, timeScale?: { timeScale: number; origin: number }) =>
     new DashboardRenderer({
       template,
-      names: NAMES,
+      names: DASHBOARD_NAMES,
       metrics: store.directory,
       logsDirectory: root,
       timeScale,
@@ -277,7 +252,7 @@ describe('metric widgets over the local metric store', () => {
     // Act
     const view = await new DashboardRenderer({
       template,
-      names: NAMES,
+      names: DASHBOARD_NAMES,
       metrics: store.directory,
       logsDirectory: root,
       timeScale: { timeScale: 60, origin: T0 },
