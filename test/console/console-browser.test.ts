@@ -20,6 +20,7 @@ import { type DynamoDBFaultProxy, startDynamoDBFaultProxy } from '../../local/fa
 import type { ListeningServer } from '../../local/http-listen';
 import { toCloudWatchTime } from '../../local/release/alarm-evaluator';
 import { rehearsalEnvironment } from '../../local/release/release-rehearsal';
+import { writeReleaseReport } from '../../local/release/release-report';
 import { synthesizeTemplate } from '../../local/release/template-synth';
 import { synthesizeTemplateApart } from '../../local/release/template-synth-process';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
@@ -230,6 +231,59 @@ describe.skipIf('missing' in chromiumFound)(`the operator console in Chromium${s
     await widgets.first().waitFor();
     expect(await page.locator('[data-testid="widget"][data-has-data="false"]').count()).toBe(0);
   }, 120_000);
+  it('lists a release report and opens its timeline with the verdict', async () => {
+    // Prepare: a report as the rehearsal's writer writes it (its figures made up here: a real
+    // rehearsal takes minutes; test/release/canary-cli.test.ts runs one).
+    const minute = (index: number, percent: number, newErrors: number) => ({
+      minute: index,
+      periodStart: origin + index * 60_000,
+      newVersionPercent: percent,
+      customers: { requests: 60, serverErrors: newErrors, unanswered: 0, p99Ms: 40 },
+      versions: {
+        '1': { invocations: 60 - percent, errors: 0, serverErrors: 0, p99Ms: 30 },
+        '2': { invocations: percent, errors: newErrors, serverErrors: newErrors, p99Ms: 45 },
+      },
+      events: [],
+    });
+    await writeReleaseReport(path.join(stateDir, 'canary', 'releases'), {
+      deploymentId: 'd-TESTREL01',
+      config: 'LambdaCanary10Percent5Minutes',
+      stableVersion: '1',
+      targetVersion: '2',
+      status: 'RolledBack',
+      reason: 'RollbackAlarmsErrors is in ALARM',
+      startedAt: origin,
+      updatedAt: origin + 180_000,
+      timeScale: 4,
+      rps: 20,
+      customers: { requests: 180, serverErrors: 6 },
+      events: [
+        { type: 'started', at: origin, deploymentId: 'd-TESTREL01', config: 'LambdaCanary10Percent5Minutes' },
+        { type: 'traffic', at: origin, newVersionPercent: 10 },
+        {
+          type: 'finished',
+          at: origin + 120_000,
+          verdict: 'RolledBack',
+          reason: 'RollbackAlarmsErrors is in ALARM',
+        },
+      ],
+      timeline: [minute(0, 10, 0), minute(1, 10, 6), minute(2, 0, 0)],
+    });
+
+    // Act
+    await page.goto(`${operatorConsole.url}/#/releases`);
+    const row = page.locator('[data-testid="release-row"][data-deployment-id="d-TESTREL01"]');
+    await row.waitFor();
+    await row.click();
+
+    // Assess
+    const verdict = page.locator('[data-testid="release-verdict"]');
+    await verdict.waitFor();
+    expect(await verdict.getAttribute('data-status')).toBe('RolledBack');
+    expect(await page.locator('[data-testid="release-chart"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="release-event"]').count()).toBe(3);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'console-release.png') });
+  }, 60_000);
 });
 
 /** What the page shows as "has data", from the same view. */

@@ -43,9 +43,11 @@ function chartsOf(release: ReleaseView): { traffic: ChartSpec; errors: ChartSpec
   const versions = [...new Set(timeline.flatMap((minute) => Object.keys(minute.versions)))].sort();
   const perVersion = (pick: (minute: TimelineMinute, version: string) => number | null) =>
     versions.map((version) => timeline.map((minute) => pick(minute, version)));
-  const markers: ChartMarker[] = timeline.flatMap((minute) =>
-    minute.events.map((event) => ({ at: event.at, label: event.type, color: EVENT_COLORS[event.type] })),
-  );
+  const markers: ChartMarker[] = release.events.map((event) => ({
+    at: event.at,
+    label: event.type,
+    color: EVENT_COLORS[event.type],
+  }));
   const requests = perVersion((minute, version) => minute.versions[version]?.invocations ?? 0);
   const errors = perVersion((minute, version) => minute.versions[version]?.serverErrors ?? null);
   return {
@@ -110,22 +112,25 @@ function verdict(release: ReleaseView): HTMLElement {
   );
 }
 
+/** The deployment minute of a CloudWatch time: minutes are counted from the one it started in. */
+const minuteOf = (release: ReleaseView, at: number): number =>
+  Math.floor(at / 60_000) - Math.floor(release.startedAt / 60_000);
+
 function eventList(release: ReleaseView): HTMLElement {
-  const rows = release.timeline.flatMap((minute) =>
-    minute.events.map((event) =>
+  // The report's own list: complete while the release runs, before its minutes are reported.
+  const rows = release.events.map((event) =>
+    h(
+      'tr',
+      { 'data-testid': 'release-event', 'data-type': event.type },
+      h('td', { class: 'num' }, formatClock(event.at)),
+      h('td', { class: 'num' }, `min ${minuteOf(release, event.at)}`),
       h(
-        'tr',
-        { 'data-testid': 'release-event', 'data-type': event.type },
-        h('td', { class: 'num' }, formatClock(event.at)),
-        h('td', { class: 'num' }, `min ${minute.minute}`),
-        h(
-          'td',
-          {},
-          h('span', { class: 'event-dot', style: `background:${EVENT_COLORS[event.type]}` }),
-          event.type,
-        ),
-        h('td', {}, describeEvent(event)),
+        'td',
+        {},
+        h('span', { class: 'event-dot', style: `background:${EVENT_COLORS[event.type]}` }),
+        event.type,
       ),
+      h('td', {}, describeEvent(event)),
     ),
   );
   if (rows.length === 0) return h('p', { class: 'empty' }, 'No events.');
