@@ -3,6 +3,9 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
   type HttpStage,
   type IHttpRouteAuthorizer,
   LogGroupLogDestination,
@@ -47,8 +50,10 @@ const DEFAULT_BURST_LIMIT = 200;
 
 /**
  * The HTTP API: one route per entry of the shared route table, all integrating the alias with
- * payload format 2.0, stage throttling, JSON access logs, and an optional JWT authorizer on
- * every route.
+ * payload format 2.0, plus a `$default` route to the same integration so that the handler, not
+ * API Gateway, answers unknown paths (404) and methods (405 with `Allow`) in the API's one error
+ * format; stage throttling, JSON access logs, and an optional JWT authorizer on every route of
+ * the table.
  */
 export class TodoHttpApi extends Construct {
   readonly api: HttpApi;
@@ -93,6 +98,15 @@ export class TodoHttpApi extends Construct {
     for (const route of ROUTES) {
       this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
     }
+    // No authorizer on $default: it also catches OPTIONS requests, and a browser's preflight never
+    // carries a token, so an authorizer here would refuse every preflight. What it reaches needs
+    // none: the handler answers 404/405 from the route table, which is public, and reads no data.
+    const defaultRoute = new HttpRoute(this.api, 'DefaultRoute', {
+      httpApi: this.api,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    });
 
     Validations.of(this.api).acknowledge({
       id: 'cdk-validator-cfnguard::lambda_function_public_access_prohibited_check',
@@ -100,6 +114,15 @@ export class TodoHttpApi extends Construct {
         "Each permission names apigateway.amazonaws.com with SourceArn set to this API's execute-api " +
         'ARN for its route; the rule cannot evaluate the Fn::Join that builds that ARN, the grant is not public.',
     });
+    if (this.authorizer !== undefined) {
+      const reason =
+        'The $default route only reaches 404/405 answers built from the public route table, and must ' +
+        'let token-less CORS preflights through; every route of the table requires a token.';
+      Validations.of(defaultRoute).acknowledge(
+        { id: 'AwsSolutions::AwsSolutions-APIG4', reason },
+        { id: 'cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check', reason },
+      );
+    }
     if (this.authorizer === undefined) {
       const reason =
         'Deployed without jwtIssuer on purpose: the API is open and serves one tenant (documented in ' +

@@ -339,6 +339,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         host,
         port,
         routes: ROUTES,
+        // As the stack deploys it: unmatched requests reach the function, which answers 404/405.
+        defaultRoute: true,
         function: fn,
         qualifier: alias,
         ...(options.authorizer ? { authorizer: createJwtAuthorizer(options.authorizer) } : {}),

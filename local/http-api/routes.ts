@@ -4,6 +4,9 @@
  * greedy `{param+}`; a method beats `ANY`).
  */
 
+/** The route key of the catch-all route: selected when no other route matches. */
+export const DEFAULT_ROUTE_KEY = '$default';
+
 /** A route as the route table writes it: method (or `ANY`) and a path template. */
 export interface RouteDefinition {
   readonly method: string;
@@ -11,7 +14,7 @@ export interface RouteDefinition {
 }
 
 export interface MatchedRoute {
-  /** `GET /todos/{id}`. */
+  /** `GET /todos/{id}`, or `$default`. */
   readonly routeKey: string;
   /** Decoded values by parameter name; empty when the route has none. */
   readonly pathParameters: Record<string, string>;
@@ -49,11 +52,15 @@ function matchTemplate(template: string, segments: readonly string[]) {
   return { pathParameters, score: literals * 2 + 1 };
 }
 
-/** The route a request selects, or `undefined` (API Gateway then answers 404 itself). */
+/**
+ * The route a request selects; with no match, the `$default` route when the API has one (with no
+ * path parameters, as API Gateway sends it), else `undefined` (API Gateway then answers 404 itself).
+ */
 export function selectRoute(
   routes: readonly RouteDefinition[],
   method: string,
   rawPath: string,
+  hasDefaultRoute = false,
 ): MatchedRoute | undefined {
   // A trailing slash is its own path to API Gateway: `/todos/` does not select `/todos`.
   const segments = rawPath.split('/').slice(1);
@@ -66,5 +73,7 @@ export function selectRoute(
     const score = match.score * 2 + (route.method === 'ANY' ? 0 : 1);
     if (!best || score > best.score) best = { route, pathParameters: match.pathParameters, score };
   }
-  return best && { routeKey: `${best.route.method} ${best.route.path}`, pathParameters: best.pathParameters };
+  if (best)
+    return { routeKey: `${best.route.method} ${best.route.path}`, pathParameters: best.pathParameters };
+  return hasDefaultRoute ? { routeKey: DEFAULT_ROUTE_KEY, pathParameters: {} } : undefined;
 }

@@ -13,7 +13,7 @@ import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
 import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
 import { buildHttpApiEvent } from './event';
 import { GATEWAY_RESPONSES, type HttpResponse, mapLambdaResult } from './response';
-import { type RouteDefinition, selectRoute } from './routes';
+import { DEFAULT_ROUTE_KEY, type RouteDefinition, selectRoute } from './routes';
 
 /** API Gateway's request payload limit. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -34,7 +34,12 @@ export interface HttpApiOptions {
   readonly integrationTimeoutMs?: number;
   /** @default a random 10-character id, fixed for the server's life */
   readonly apiId?: string;
-  /** The JWT authorizer on every route; absent: the API is open. */
+  /**
+   * A `$default` route to the same function for requests no route matches, so the function answers
+   * them; @default false (API Gateway answers them `404 {"message":"Not Found"}` itself)
+   */
+  readonly defaultRoute?: boolean;
+  /** The JWT authorizer on every route of `routes` (never on `$default`); absent: the API is open. */
   readonly authorizer?: JwtAuthorizer;
   /** Told of every answered request (metrics, access log); it must not throw, and is guarded anyway. */
   readonly onRequest?: (request: CompletedRequest) => void;
@@ -173,7 +178,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     exchange.requestBytes = body.length;
     const target = request.url ?? '/';
     const rawPath = target.split('?')[0]!;
-    const route = selectRoute(options.routes, request.method ?? 'GET', rawPath);
+    const route = selectRoute(options.routes, request.method ?? 'GET', rawPath, options.defaultRoute);
     if (!route) {
       reply(response, exchange, GATEWAY_RESPONSES.notFound());
       return;
@@ -182,7 +187,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     // API Gateway selects the route first (an unknown route is a 404 even without a token),
     // then runs that route's authorizer before any integration.
     let jwt: JwtAuthorizerContext | undefined;
-    if (options.authorizer) {
+    if (options.authorizer && route.routeKey !== DEFAULT_ROUTE_KEY) {
       const header = request.headers.authorization;
       const result = await options.authorizer.authorize(header);
       if (!result.authorized) {

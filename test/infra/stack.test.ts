@@ -444,7 +444,9 @@ describe('the production stack', () => {
   describe('HTTP API', () => {
     it('has one route per entry of the route table, each behind the JWT authorizer and integrating the alias', () => {
       // Assess
-      const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route'));
+      const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route')).filter(
+        (route) => route.Properties.RouteKey !== '$default',
+      );
       expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
       for (const route of routes) {
         expect(route.Properties.AuthorizationType).toBe('JWT');
@@ -464,6 +466,41 @@ describe('the production stack', () => {
           PayloadFormatVersion: '2.0',
         });
       }
+    });
+
+    it('sends unmatched requests to the function through a $default route without the authorizer', () => {
+      // Assess
+      const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route')).filter(
+        (route) => route.Properties.RouteKey === '$default',
+      );
+      expect(routes).toHaveLength(1);
+      expect(routes[0]!.Properties.AuthorizationType).toBe('NONE');
+      expect(routes[0]!.Properties.AuthorizerId).toBeUndefined();
+      const others = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route')).filter(
+        (route) => route.Properties.RouteKey !== '$default',
+      );
+      for (const route of others) expect(route.Properties.Target).toEqual(routes[0]!.Properties.Target);
+    });
+
+    it('lets API Gateway invoke the alias for the $default route', () => {
+      // Assess
+      const permissions = Object.entries(synth.template.findResources('AWS::Lambda::Permission'));
+      const forDefault = permissions.filter(([id]) => id.includes('DefaultRoute'));
+      expect(forDefault).toHaveLength(1);
+      // `$default` matches any method and path, so its grant is for any: `<api>/*/*`.
+      expect(JSON.stringify(forDefault[0]![1].Properties.SourceArn)).toMatch(/"\/\*\/\*"\]\]\}$/);
+    });
+
+    it('acknowledges the token-less $default route with its reason', () => {
+      // Assess
+      const acknowledged = synth.reports
+        .flatMap((report) => report.suppressedViolations ?? [])
+        .filter((finding) =>
+          finding.violatingConstructs.some((c) => c.constructPath.includes('DefaultRoute')),
+        );
+      expect(acknowledged.map((finding) => finding.ruleName)).toEqual(
+        expect.arrayContaining(['AwsSolutions-APIG4']),
+      );
     });
 
     it('throttles the stage and writes JSON access logs with the request id', () => {

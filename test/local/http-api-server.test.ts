@@ -66,13 +66,19 @@ describe('HTTP API front door', () => {
     expect(first.event.requestContext.requestId).not.toBe(second.event.requestContext.requestId);
   });
 
-  it('answers 404 Not Found itself for a path no route selects', async () => {
+  it('sends a request no route selects to the $default route, with no path parameters', async () => {
     // Act
-    const response = await fetch(`${sandbox.apiUrl}/nothing-here`);
+    const response = await fetch(`${sandbox.apiUrl}/nothing-here`, { method: 'DELETE' });
 
     // Assess
-    expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ message: 'Not Found' });
+    expect(response.status).toBe(201);
+    const { event } = (await response.json()) as { event: Record<string, unknown> };
+    expect(event).toMatchObject({
+      routeKey: '$default',
+      rawPath: '/nothing-here',
+      requestContext: { routeKey: '$default', http: { method: 'DELETE' } },
+    });
+    expect(event).not.toHaveProperty('pathParameters');
   });
 
   it('answers 502 Internal Server Error when the function fails', async () => {
@@ -135,5 +141,52 @@ describe('HTTP API front door', () => {
 
     // Assess
     expect(traceId).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/);
+  });
+});
+
+describe('the $default route, with the built todo function behind it', () => {
+  // The real handler (`node scripts/build.mjs function`): its router answers what no route selects.
+  let todos: Sandbox;
+  let todosState: string;
+  beforeAll(async () => {
+    todosState = await mkdtemp(path.join(tmpdir(), 'http-api-default-'));
+    todos = await startSandbox({ inMemory: true, stateDir: todosState, layers: [] });
+  }, 120_000);
+  afterAll(async () => {
+    await todos?.close();
+    await rm(todosState, { recursive: true, force: true });
+  });
+
+  it('answers DELETE /todos with a problem+json 405 and Allow, from the function', async () => {
+    // Act
+    const response = await fetch(`${todos.apiUrl}/todos`, { method: 'DELETE' });
+
+    // Assess
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('allow')?.split(/,\s*/).sort()).toEqual(['GET', 'POST']);
+    expect(await response.json()).toMatchObject({
+      type: 'urn:todos:problem:method-not-allowed',
+      status: 405,
+    });
+  });
+
+  it('answers a path outside the route table with a problem+json 404', async () => {
+    // Act
+    const response = await fetch(`${todos.apiUrl}/nope`);
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ type: 'urn:todos:problem:not-found', status: 404 });
+  });
+
+  it('routes an OPTIONS request that is not a preflight to the function: 405 with Allow', async () => {
+    // Act
+    const response = await fetch(`${todos.apiUrl}/todos`, { method: 'OPTIONS' });
+
+    // Assess
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 });
