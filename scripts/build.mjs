@@ -5,12 +5,15 @@
 //   dist/layer/telemetry-extension/index.mjs  the extension, one bundled file
 //
 //   dist/console/{index.html,app.js,app.css} the operator console's page, served by the sandbox
+//   dist/openapi.json                         the API's OpenAPI document (functions/todos/openapi.ts),
+//                                             also rendered to docs/api.md and typed into
+//                                             test/support/openapi-types.ts (both committed)
 //
 //   dist/layer-bin/<arch>/extensions/telemetry-extension
 //                                             the extension as one self-contained executable
 //                                             (bun build --compile; target extension-bin only)
 //
-// Usage: node scripts/build.mjs [function] [hook] [extension] [console] [extension-bin]
+// Usage: node scripts/build.mjs [function] [hook] [extension] [console] [openapi] [extension-bin]
 //   (no argument: everything but extension-bin, which embeds a whole Bun runtime per architecture)
 // TELEMETRY_EXTENSION_BUILD=node|bin picks what dist/layer/ holds (default node: the
 // measurements in README favour it); bin lays out the executable for TELEMETRY_EXTENSION_ARCH
@@ -180,6 +183,31 @@ const targets = {
       entryPoints: [path.join(root, 'functions', 'deploy-hook', 'index.ts')],
       outfile: path.join(outdir, 'index.mjs'),
     });
+  },
+  // The generators run from bundles of themselves: Node cannot load the TypeScript sources'
+  // extensionless imports directly.
+  async openapi() {
+    const outdir = path.join(dist, 'openapi-generators');
+    await rm(outdir, { recursive: true, force: true });
+    await build({
+      entryPoints: {
+        document: path.join(root, 'functions', 'todos', 'openapi.ts'),
+        types: path.join(root, 'test', 'support', 'openapi-typegen.ts'),
+      },
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'warning',
+    });
+    const generator = await import(path.join(outdir, 'document.mjs'));
+    const { openApiTypes, OPENAPI_TYPES_FILE } = await import(path.join(outdir, 'types.mjs'));
+    const document = generator.openApiDocument();
+    await writeFile(path.join(dist, 'openapi.json'), `${JSON.stringify(document, null, 2)}\n`);
+    await writeFile(path.join(root, 'docs', 'api.md'), generator.renderApiMarkdown(document));
+    await writeFile(path.join(root, OPENAPI_TYPES_FILE), await openApiTypes(document));
   },
   async extension() {
     const layer = path.join(dist, 'layer');

@@ -17,7 +17,7 @@ export interface CursorPosition {
 
 const MAC_BYTES = 16;
 /** A position is two short strings; anything longer than this was not made here. */
-const MAX_TOKEN_LENGTH = 512;
+export const MAX_TOKEN_LENGTH = 512;
 
 /** Encodes and signs a cursor for `owner`. */
 export function encodeCursor(position: CursorPosition, owner: string, key: Buffer): string {

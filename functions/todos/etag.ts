@@ -18,7 +18,8 @@ export type IfMatch =
   | { readonly kind: 'any' }
   | { readonly kind: 'oneOf'; readonly revisions: readonly Revision[] };
 
-const TAG = /^(W\/)?"(\d{1,15})\.([0-9a-f-]{36})"$/;
+/** An entity tag as this API writes it (strong) or a client may send it (weak, `W/`). */
+export const ENTITY_TAG_PATTERN = /^(W\/)?"(\d{1,15})\.([0-9a-f-]{36})"$/;
 
 /** The strong ETag of a revision. */
 export function formatETag(revision: Revision): string {
@@ -34,7 +35,7 @@ export function parseIfMatch(header: string | undefined): IfMatch {
   if (header === undefined || header.trim() === '*') return { kind: 'any' };
   const revisions: Revision[] = [];
   for (const tag of splitTags(header)) {
-    const parsed = TAG.exec(tag);
+    const parsed = ENTITY_TAG_PATTERN.exec(tag);
     if (parsed && !parsed[1]) revisions.push({ version: Number(parsed[2]), seq: parsed[3]! });
   }
   return { kind: 'oneOf', revisions };

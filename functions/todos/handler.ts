@@ -8,7 +8,8 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig, readLambdaTraceHeader, type TodoConfig } from './config';
 import { createDynamoDBClient } from './dynamodb-client';
 import { type HttpApiEvent, toTodoRequest, traceHeaderOf } from './http-request';
-import type { TodoResponse } from './http-response';
+import { jsonResponse, type TodoResponse } from './http-response';
+import { openApiDocument } from './openapi';
 import { problemResponse } from './problem-response';
 import { matchRoute } from './router';
 import { OPERATIONS } from './todo-operations';
@@ -60,6 +61,8 @@ interface Environment {
 export function createHandler(dependencies: HandlerDependencies = {}): TodoHandler {
   const now = dependencies.now ?? (() => new Date());
   let environment: Environment | undefined;
+  // Built on first request, like the environment: importing the bundle stays free.
+  let description: object | undefined;
 
   // A missing TABLE_NAME throws here on every invocation: the deployment is broken and
   // Lambda's error log names the variable; serving without a table would only hide it.
@@ -87,7 +90,16 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
     try {
       const request = toTodoRequest(event);
       const { operation, params } = matchRoute(request.method, request.path);
-      response = await OPERATIONS[operation](request, params, { store, cursorKey: config.cursorSecret, now });
+      if (operation === 'getOpenApiDocument') {
+        description ??= openApiDocument();
+        response = jsonResponse(200, description);
+      } else {
+        response = await OPERATIONS[operation](request, params, {
+          store,
+          cursorKey: config.cursorSecret,
+          now,
+        });
+      }
     } catch (error) {
       response = problemResponse(error, requestId);
       try {

@@ -8,7 +8,10 @@ import { TodoApiError, ValidationError } from './errors';
 import type { TodoResponse } from './http-response';
 
 /** Prefix of the `type` URIs; each problem type appends its slug (`…:validation-error`). */
-const PROBLEM_TYPE_PREFIX = 'urn:todos:problem:';
+export const PROBLEM_TYPE_PREFIX = 'urn:todos:problem:';
+
+/** RFC 9457 §3 media type of every error response. */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
 /** An RFC 9457 problem details object as this API sends it. */
 interface ProblemDetails {
@@ -49,7 +52,7 @@ export function problemResponse(error: unknown, requestId: string): TodoResponse
 function respond(problem: ProblemDetails, headers: Readonly<Record<string, string>> = {}): TodoResponse {
   return {
     statusCode: problem.status,
-    headers: { ...headers, 'content-type': 'application/problem+json' },
+    headers: { ...headers, 'content-type': PROBLEM_MEDIA_TYPE },
     body: JSON.stringify(problem),
   };
 }

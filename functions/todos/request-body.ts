@@ -6,7 +6,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import type { TodoRequest } from './http-request';
 
 /** 64 KiB: a todo's text is at most 1,000 code points (4,000 UTF-8 bytes), so anything larger is not a todo. */
-const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export const JSON_MEDIA_TYPE = 'application/json';
 export const MERGE_PATCH_MEDIA_TYPE = 'application/merge-patch+json';

@@ -2,11 +2,11 @@
  * Matches a method and path against the shared route table (`routes.ts`).
  */
 import { MethodNotAllowedError, NotFoundError } from './errors';
-import { type Operation, ROUTES, routeKey } from './routes';
+import { ROUTES, type RouteOperation, routeKey } from './routes';
 
 /** A matched route: the operation and the decoded path parameters. */
 export interface RouteMatch {
-  readonly operation: Operation;
+  readonly operation: RouteOperation;
   readonly params: Readonly<Record<string, string>>;
 }
 

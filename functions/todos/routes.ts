@@ -12,10 +12,15 @@ export const ROUTES = [
   { method: 'PUT', path: '/todos/{id}', operation: 'replaceTodo' },
   { method: 'PATCH', path: '/todos/{id}', operation: 'patchTodo' },
   { method: 'DELETE', path: '/todos/{id}', operation: 'deleteTodo' },
+  // The API's own OpenAPI description, built from this table and the validation rules.
+  { method: 'GET', path: '/openapi.json', operation: 'getOpenApiDocument' },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
-export type Operation = Route['operation'];
+/** Every operation of the route table. */
+export type RouteOperation = Route['operation'];
+/** The operations on todos (the use cases); the handler itself serves the API description. */
+export type Operation = Exclude<RouteOperation, 'getOpenApiDocument'>;
 
 /** The API Gateway route key of a route, e.g. `GET /todos/{id}`. */
 export const routeKey = (route: Route): string => `${route.method} ${route.path}`;

@@ -5,13 +5,13 @@
 import { type FieldError, ValidationError } from './errors';
 
 /** Text limit, counted in Unicode code points so an emoji counts as one character. */
-const MAX_TEXT_CODE_POINTS = 1_000;
+export const MAX_TEXT_CODE_POINTS = 1_000;
 
 /** Client-chosen ids: 1-64 URL-safe characters, so an id is its own path segment. */
-const TODO_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const TODO_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** `?limit=` bounds: DynamoDB pages stay far below its 1 MB page limit at 100 todos of 4 KB. */
-const LIST_LIMIT = { min: 1, max: 100, default: 50 } as const;
+export const LIST_LIMIT = { min: 1, max: 100, default: 50 } as const;
 
 /** Body of `POST /todos`. */
 export interface NewTodoInput {
