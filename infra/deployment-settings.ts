@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { parseOrigin } from './cors-policy';
 
 /** Deployment settings of the stack, read once from CDK context (`-c key=value` or `cdk.json`). */
 export interface DeploymentSettings {
@@ -19,6 +20,11 @@ export interface DeploymentSettings {
   readonly jwtAudience: readonly string[];
   /** E-mail address subscribed to the paging topic. Context `alarmEmail`. @default none */
   readonly alarmEmail?: string;
+  /**
+   * Origins whose pages may call the API (a list, or comma-separated). Context `corsOrigins`.
+   * @default none (no CORS configuration: browsers refuse cross-origin calls)
+   */
+  readonly corsOrigins: readonly string[];
 }
 
 /** Thrown when a context value cannot be used; its message names the key and the fix. */
@@ -60,6 +66,31 @@ const asInteger = (node: Node, key: string, fallback: number, min: number, max: 
   return value;
 };
 
+/** `corsOrigins`: a JSON list (cdk.json) or a comma-separated string (`-c corsOrigins=a,b`). */
+const asOrigins = (node: Node, key: string): readonly string[] => {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined || raw === null || raw === '') return [];
+  const items = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'string'
+      ? raw.split(',').filter((item) => item.trim() !== '')
+      : undefined;
+  if (items === undefined) {
+    throw new DeploymentSettingsError(
+      `context "${key}" must be a list or a comma-separated string of origins`,
+    );
+  }
+  return items.map((item: unknown) => {
+    const origin = typeof item === 'string' ? parseOrigin(item.trim()) : undefined;
+    if (origin === undefined) {
+      throw new DeploymentSettingsError(
+        `context "${key}" has "${String(item)}", not an origin; use scheme://host[:port], e.g. https://app.example.com`,
+      );
+    }
+    return origin;
+  });
+};
+
 /**
  * Reads the deployment settings from the context of `node` (normally the app's node), validating
  * each value so a typo fails the synth with one line instead of deploying something unintended.
@@ -87,5 +118,6 @@ export const readDeploymentSettings = (node: Node): DeploymentSettings => {
     jwtIssuer,
     jwtAudience,
     alarmEmail: asString(node, 'alarmEmail'),
+    corsOrigins: asOrigins(node, 'corsOrigins'),
   };
 };

@@ -49,6 +49,7 @@ export class TodoApiStack extends Stack {
       logRemovalPolicy: removalPolicy,
       jwtIssuer: settings.jwtIssuer,
       jwtAudience: settings.jwtAudience,
+      corsOrigins: settings.corsOrigins,
     });
 
     const metrics = new TodoMetricFactory({

@@ -1,6 +1,8 @@
-import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
@@ -18,6 +20,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ROUTES } from '../functions/todos/routes';
 import { ACCESS_LOG_FIELDS } from './access-log-fields';
+import { type CorsPolicy, corsPolicy } from './cors-policy';
 import { acknowledgeLogRetention } from './log-retention';
 
 /** Settings of the HTTP API. */
@@ -37,6 +40,12 @@ export interface TodoHttpApiProps {
   readonly jwtIssuer?: string;
   /** Audiences the JWT authorizer accepts (required with `jwtIssuer`). @default [] */
   readonly jwtAudience?: readonly string[];
+  /**
+   * Origins whose pages may call the API; API Gateway answers their preflights and adds the CORS
+   * headers of `cors-policy.ts` to every response.
+   * @default [] - no CORS configuration: browsers refuse cross-origin calls
+   */
+  readonly corsOrigins?: readonly string[];
   /** Steady-state requests per second for the whole stage. @default 100 */
   readonly throttleRateLimit?: number;
   /** Burst of requests allowed above the rate. @default 200 */
@@ -48,12 +57,22 @@ export interface TodoHttpApiProps {
 const DEFAULT_RATE_LIMIT = 100;
 const DEFAULT_BURST_LIMIT = 200;
 
+/** API Gateway's CORS configuration for `policy`. */
+const corsPreflightOf = (policy: CorsPolicy): CorsPreflightOptions => ({
+  allowOrigins: [...policy.allowOrigins],
+  allowMethods: policy.allowMethods.map((method) => CorsHttpMethod[method as keyof typeof CorsHttpMethod]),
+  allowHeaders: [...policy.allowHeaders],
+  exposeHeaders: [...policy.exposeHeaders],
+  maxAge: Duration.seconds(policy.maxAgeSeconds),
+  allowCredentials: policy.allowCredentials,
+});
+
 /**
  * The HTTP API: one route per entry of the shared route table, all integrating the alias with
  * payload format 2.0, plus a `$default` route to the same integration so that the handler, not
  * API Gateway, answers unknown paths (404) and methods (405 with `Allow`) in the API's one error
- * format; stage throttling, JSON access logs, and an optional JWT authorizer on every route of
- * the table.
+ * format; stage throttling, JSON access logs, optional CORS, and an optional JWT authorizer on
+ * every route of the table.
  */
 export class TodoHttpApi extends Construct {
   readonly api: HttpApi;
@@ -73,6 +92,7 @@ export class TodoHttpApi extends Construct {
       description: 'Todo API',
       createDefaultStage: false,
       defaultAuthorizer: this.authorizer,
+      ...(props.corsOrigins?.length ? { corsPreflight: corsPreflightOf(corsPolicy(props.corsOrigins)) } : {}),
     });
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', {

@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     inMemory: config.inMemory,
     ...(config.dynamodbEndpoint ? { dynamodbEndpoint: config.dynamodbEndpoint } : {}),
     ...(authorizer ? { authorizer } : {}),
+    ...(config.corsOrigins.length > 0 ? { corsOrigins: config.corsOrigins } : {}),
     print: (line) => process.stdout.write(`${line}\n`),
   });
 

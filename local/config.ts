@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseOrigin } from '../infra/cors-policy';
 import type { JwtSettings } from './auth/authorizer-config';
 import { DEV_AUDIENCE, DEV_ISSUER } from './auth/dev-issuer';
 import { parseFlags } from './command-line';
@@ -96,6 +97,8 @@ export interface SandboxConfig {
   readonly dynamodbEndpoint?: string;
   /** The JWT authorizer; absent: the API is open and serves a single tenant. */
   readonly jwt?: JwtSettings;
+  /** `--cors-origin` values, as origins; empty: no CORS configuration. */
+  readonly corsOrigins: readonly string[];
   readonly help: boolean;
 }
 
@@ -133,6 +136,9 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --jwks FILE            the issuer's JSON Web Key Set (required with an issuer URL)
   --jwt-audience AUD     accepted aud (or client_id), repeatable (required with an issuer URL;
                          default with "local": todos)
+  --cors-origin URL      let pages from this origin (scheme://host[:port]) call the API, as the
+                         stack's CORS configuration does with context corsOrigins; repeatable
+                         (default: none, no CORS configuration)
   --help                 print this text
 `;
 
@@ -243,6 +249,7 @@ export function readSandboxConfig(
     'jwt-issuer': { type: 'string' },
     jwks: { type: 'string' },
     'jwt-audience': { type: 'string', multiple: true },
+    'cors-origin': { type: 'string', multiple: true },
     help: { type: 'boolean', short: 'h' },
   });
 
@@ -289,6 +296,15 @@ export function readSandboxConfig(
   }
 
   const jwt = jwtSettings(values['jwt-issuer'], values.jwks, values['jwt-audience']);
+  const corsOrigins = (values['cors-origin'] ?? []).map((value) => {
+    const origin = parseOrigin(value);
+    if (origin === undefined) {
+      throw new UsageError(
+        `--cors-origin "${value}" is not an origin; pass scheme://host[:port], e.g. http://localhost:5173`,
+      );
+    }
+    return origin;
+  });
 
   const idleTimeoutSec = integer(
     '--idle-timeout',
@@ -331,6 +347,7 @@ export function readSandboxConfig(
     stateDir: values['state-dir'] === undefined ? DEFAULTS.stateDir : path.resolve(values['state-dir']),
     ...(env.AWS_ENDPOINT_URL_DYNAMODB ? { dynamodbEndpoint: env.AWS_ENDPOINT_URL_DYNAMODB } : {}),
     ...(jwt ? { jwt } : {}),
+    corsOrigins,
     help: values.help === true,
   };
 }

@@ -7,6 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ROUTES } from '../functions/todos/routes';
+import { corsPolicy } from '../infra/cors-policy';
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from './auth/jwt-authorizer';
 import { DEFAULTS, LIMITS } from './config';
 import { startEmbeddedDynamoDB } from './dynamodb';
@@ -103,6 +104,8 @@ export interface SandboxOptions {
   readonly print?: (line: string) => void;
   /** The HTTP API's JWT authorizer on every route; @default none (open API, single tenant) */
   readonly authorizer?: JwtAuthorizerConfig;
+  /** Origins the HTTP API's CORS configuration allows; @default none (no CORS configuration) */
+  readonly corsOrigins?: readonly string[];
   /** HTTP API integration timeout; @default 30_000 */
   readonly integrationTimeoutMs?: number;
   /** Builds the runner of a function; @default the real execution-environment pool */
@@ -344,6 +347,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         function: fn,
         qualifier: alias,
         ...(options.authorizer ? { authorizer: createJwtAuthorizer(options.authorizer) } : {}),
+        ...(options.corsOrigins?.length ? { cors: corsPolicy(options.corsOrigins) } : {}),
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
         onRequest: (request) => {
           guarded(() => apiMetrics.record(request));

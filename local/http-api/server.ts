@@ -5,12 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { settledWithin } from '../../common/deadline';
+import type { CorsPolicy } from '../../infra/cors-policy';
 import type { JwtAuthorizer, JwtAuthorizerContext } from '../auth/jwt-authorizer';
 import { listen } from '../http-listen';
 import type { FunctionInvoker } from '../traced-function';
 import { ThrottledError } from '../versions/versioned-function';
 import { LOCAL_ACCOUNT_ID } from '../xray/lambda-segments';
 import { formatTraceHeader, newTraceId, parseTraceHeader } from '../xray/trace-header';
+import { isPreflight, preflightResponse, withCorsHeaders } from './cors';
 import { buildHttpApiEvent } from './event';
 import { GATEWAY_RESPONSES, type HttpResponse, mapLambdaResult } from './response';
 import { DEFAULT_ROUTE_KEY, type RouteDefinition, selectRoute } from './routes';
@@ -41,6 +43,8 @@ export interface HttpApiOptions {
   readonly defaultRoute?: boolean;
   /** The JWT authorizer on every route of `routes` (never on `$default`); absent: the API is open. */
   readonly authorizer?: JwtAuthorizer;
+  /** The API's CORS configuration; absent: none, and no CORS headers are added or removed. */
+  readonly cors?: CorsPolicy;
   /** Told of every answered request (metrics, access log); it must not throw, and is guarded anyway. */
   readonly onRequest?: (request: CompletedRequest) => void;
 }
@@ -153,10 +157,17 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const apiId = options.apiId ?? randomBytes(5).toString('hex');
   const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
 
-  function reply(response: ServerResponse, exchange: Exchange, result: HttpResponse, close = false): void {
+  function reply(
+    request: IncomingMessage,
+    response: ServerResponse,
+    exchange: Exchange,
+    result: HttpResponse,
+    close = false,
+  ): void {
     if (response.headersSent) return;
-    exchange.answer = result;
-    send(response, result, exchange.requestId, close);
+    const answer = options.cors ? withCorsHeaders(options.cors, request.headers, result) : result;
+    exchange.answer = answer;
+    send(response, answer, exchange.requestId, close);
   }
 
   async function handle(
@@ -171,16 +182,23 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     } catch (error) {
       if (error instanceof RequestTooLarge) {
         exchange.requestBytes = Number(request.headers['content-length'] ?? 0);
-        reply(response, exchange, GATEWAY_RESPONSES.tooLarge(), true);
+        reply(request, response, exchange, GATEWAY_RESPONSES.tooLarge(), true);
       } else response.destroy();
       return;
     }
     exchange.requestBytes = body.length;
     const target = request.url ?? '/';
     const rawPath = target.split('?')[0]!;
+    // With a CORS configuration API Gateway answers preflights itself, before any route or
+    // authorizer: the browser sends no token on a preflight, and the function is never invoked.
+    if (options.cors && isPreflight(request.method ?? 'GET', request.headers)) {
+      exchange.answer = preflightResponse(options.cors, request.headers);
+      send(response, exchange.answer, requestId);
+      return;
+    }
     const route = selectRoute(options.routes, request.method ?? 'GET', rawPath, options.defaultRoute);
     if (!route) {
-      reply(response, exchange, GATEWAY_RESPONSES.notFound());
+      reply(request, response, exchange, GATEWAY_RESPONSES.notFound());
       return;
     }
     exchange.routeKey = route.routeKey;
@@ -192,7 +210,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       const result = await options.authorizer.authorize(header);
       if (!result.authorized) {
         exchange.authorizerError = challengeError(result.challenge);
-        reply(response, exchange, GATEWAY_RESPONSES.unauthorized(result.challenge));
+        reply(request, response, exchange, GATEWAY_RESPONSES.unauthorized(result.challenge));
         return;
       }
       jwt = result.jwt;
@@ -215,7 +233,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     );
     const payload = Buffer.from(JSON.stringify(event));
     if (payload.length > MAX_EVENT_BYTES) {
-      reply(response, exchange, GATEWAY_RESPONSES.tooLarge());
+      reply(request, response, exchange, GATEWAY_RESPONSES.tooLarge());
       return;
     }
     const integrationStart = performance.now();
@@ -251,7 +269,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
               ? {}
               : { errorMessage: functionErrorMessage(outcome.errorType) }),
           };
-    reply(response, exchange, outcome === 'timeout' ? GATEWAY_RESPONSES.timeout() : mapLambdaResult(outcome));
+    reply(
+      request,
+      response,
+      exchange,
+      outcome === 'timeout' ? GATEWAY_RESPONSES.timeout() : mapLambdaResult(outcome),
+    );
   }
 
   /** Tells `onRequest` of an answered request once its response is done (or its client gone). */
@@ -295,6 +318,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       // the pool could not run at all (shutting down, spawn failure) is, to the client, what API
       // Gateway answers when the integration fails.
       reply(
+        request,
         response,
         exchange,
         error instanceof ThrottledError ? GATEWAY_RESPONSES.throttled() : GATEWAY_RESPONSES.internalError(),

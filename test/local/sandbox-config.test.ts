@@ -94,8 +94,24 @@ describe('sandbox configuration', () => {
     expect(unlimited).not.toHaveProperty('reservedConcurrency');
   });
 
+  it('reads repeated --cors-origin as origins, and none by default', () => {
+    // Act
+    const allowed = readSandboxConfig(
+      ['--cors-origin', 'https://App.Example.com:443', '--cors-origin', 'http://localhost:5173/'],
+      {},
+    );
+    const none = readSandboxConfig([], {});
+
+    // Assess
+    expect(allowed.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(none.corsOrigins).toEqual([]);
+  });
+
   it.each([
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--cors-origin', 'localhost:5173'], '--cors-origin "localhost:5173" is not an origin'],
+    [['--cors-origin', 'https://app.example.com/path'], 'is not an origin; pass scheme://host[:port]'],
+    [['--cors-origin', '*'], '--cors-origin "*" is not an origin'],
     [['--memory', '64'], '--memory must be between 128 and 10240, got 64'],
     [['--memory', '10241'], '--memory must be between 128 and 10240, got 10241'],
     [['--memory', '1.5'], '--memory needs a whole number, got "1.5"'],
