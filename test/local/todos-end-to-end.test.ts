@@ -1,10 +1,13 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { readStoredSegments } from '../../local/xray/trace-store';
 import { eventually } from '../support/eventually';
+import { documentedFetch } from '../support/openapi-contract';
+import type { paths } from '../support/openapi-types';
 
 // The built bundle (dist/functions/todos) and extension layer (dist/layer), as `npm test`
 // builds them before running the tests: the real handler and the real extension process.
@@ -32,16 +35,16 @@ async function readLogs(dir: string): Promise<string> {
 describe('todo API through the local sandbox', () => {
   it('creates, reads, lists and deletes a todo over real HTTP with the embedded DynamoDB', async () => {
     // Act
-    const created = await fetch(`${sandbox.apiUrl}/todos`, {
+    const created = await documentedFetch(`${sandbox.apiUrl}/todos`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'buy milk' }),
     });
     const todo = (await created.json()) as { id: string; text: string };
-    const read = await fetch(`${sandbox.apiUrl}/todos/${todo.id}`);
-    const listed = await fetch(`${sandbox.apiUrl}/todos`);
-    const deleted = await fetch(`${sandbox.apiUrl}/todos/${todo.id}`, { method: 'DELETE' });
-    const gone = await fetch(`${sandbox.apiUrl}/todos/${todo.id}`);
+    const read = await documentedFetch(`${sandbox.apiUrl}/todos/${todo.id}`);
+    const listed = await documentedFetch(`${sandbox.apiUrl}/todos`);
+    const deleted = await documentedFetch(`${sandbox.apiUrl}/todos/${todo.id}`, { method: 'DELETE' });
+    const gone = await documentedFetch(`${sandbox.apiUrl}/todos/${todo.id}`);
 
     // Assess
     expect(created.status).toBe(201);
@@ -55,7 +58,7 @@ describe('todo API through the local sandbox', () => {
   });
 
   it('answers 404 for a path outside the route table without invoking the function', async () => {
-    // Act
+    // Act: API Gateway's own answer, outside the function's contract, so plain fetch.
     const response = await fetch(`${sandbox.apiUrl}/todo`);
 
     // Assess
@@ -63,12 +66,47 @@ describe('todo API through the local sandbox', () => {
     expect(await response.json()).toEqual({ message: 'Not Found' });
   });
 
+  it('serves its OpenAPI document, and the client typed from it creates, reads, updates and lists', async () => {
+    // Prepare: every answer goes through the contract check too.
+    const client = createClient<paths>({
+      baseUrl: sandbox.apiUrl,
+      fetch: (request) => documentedFetch(request),
+    });
+
+    // Act
+    const description = await client.GET('/openapi.json');
+    const created = await client.POST('/todos', { body: { id: 'typed-client', text: 'typed' } });
+    const etag = created.response.headers.get('etag')!;
+    const unchanged = await client.GET('/todos/{id}', {
+      params: { path: { id: 'typed-client' }, header: { 'if-none-match': etag } },
+    });
+    const updated = await client.PATCH('/todos/{id}', {
+      params: { path: { id: 'typed-client' }, header: { 'if-match': etag } },
+      body: { done: true },
+    });
+    const stale = await client.PUT('/todos/{id}', {
+      params: { path: { id: 'typed-client' }, header: { 'if-match': etag } },
+      body: { text: 'too late', done: false },
+    });
+    const listed = await client.GET('/todos', { params: { query: { limit: 100 } } });
+
+    // Assess
+    expect(description.response.status).toBe(200);
+    expect(description.data?.openapi).toBe('3.1.0');
+    expect(created.data).toMatchObject({ id: 'typed-client', text: 'typed', done: false, version: 1 });
+    expect(unchanged.response.status).toBe(304);
+    expect(updated.data).toMatchObject({ done: true, version: 2 });
+    expect(stale.response.status).toBe(412);
+    expect(stale.error?.type).toBe('urn:todos:problem:precondition-failed');
+    expect(listed.data?.find((todo) => todo.id === 'typed-client')?.done).toBe(true);
+  });
+
   it("records the invocation in the function's log stream and as Lambda segments", async () => {
     // Prepare
     const root = '1-6b09f000-00000000000000000000e2e1';
 
     // Act
-    const response = await fetch(`${sandbox.apiUrl}/todos`, {
+    const response = await documentedFetch(`${sandbox.apiUrl}/todos`, {
       headers: { 'x-amzn-trace-id': `Root=${root};Sampled=1` },
     });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OWNER } from '../../functions/todos/http-request';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { expectDocumentedResponse } from '../support/openapi-contract';
 import { assertProperty, CASES_TRIED } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
 import {
@@ -33,9 +34,13 @@ const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
 /** Methods HTTP/1.1 parsers accept on a request line; others never reach a server. */
 const WIRE_METHODS = new Set(METHODS.map((method) => method.toUpperCase()));
 
+/** The method a request goes out with on the wire. */
+const wireMethod = (request: FuzzRequest) =>
+  WIRE_METHODS.has(request.method.toUpperCase()) ? request.method.toUpperCase() : 'GET';
+
 function send(request: FuzzRequest): Promise<ObservedResponse> {
   const target = new URL(sandbox.apiUrl);
-  const method = WIRE_METHODS.has(request.method.toUpperCase()) ? request.method.toUpperCase() : 'GET';
+  const method = wireMethod(request);
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
       {
@@ -121,6 +126,7 @@ describe('the HTTP front door under generated hostile requests', () => {
           if (response.body !== '') expect(response.body, context).toBe(GATEWAY_ANSWERS[response.status]);
         } else if (response.body !== '' || response.status < 400) {
           expectSoundAnswer(response, requestId!, requestEcho(request));
+          expectDocumentedResponse({ ...response, method: wireMethod(request), path: request.path });
         } else {
           // HEAD: the same answer without its body.
           expect(response.status, context).toBeLessThan(500);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OWNER, ownerKeyOf } from '../../functions/todos/http-request';
 import { ROUTES } from '../../functions/todos/routes';
 import { httpApiEvent } from '../support/http-api-event';
+import { expectDocumentedResponse } from '../support/openapi-contract';
 import { parseResult, startTodoApi, type TodoApi } from '../support/todo-api';
 import { assertProperty, CASES_TRIED } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
@@ -86,11 +87,9 @@ async function checkRequest(request: FuzzRequest, sub: string | undefined): Prom
   const { result, requestId } = await send(request, sub);
 
   // Assess
-  expectSoundAnswer(
-    { status: result.status, headers: result.headers, body: result.body ?? '' },
-    requestId,
-    requestEcho(request),
-  );
+  const observed = { status: result.status, headers: result.headers, body: result.body ?? '' };
+  expectSoundAnswer(observed, requestId, requestEcho(request));
+  expectDocumentedResponse({ ...observed, method: request.method, path: request.path });
   if (result.status >= 300 || request.method === 'GET') {
     expect(await table.snapshot(), `${request.method} ${request.path} → ${result.status}`).toEqual(before);
   }
