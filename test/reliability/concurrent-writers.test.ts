@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OWNER } from '../../functions/todos/http-request';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { documentedFetch } from '../support/openapi-contract';
 import { assertProperty } from './support/fuzz-run';
 import { RELIABILITY_CONFIG } from './support/reliability-config';
 import { TableReader } from './support/table-snapshot';
@@ -92,22 +93,22 @@ async function runClient(client: number, steps: readonly Step[], ids: readonly s
     const done = index % 2 === 0;
     let response: Response;
     if (step.kind === 'create') {
-      response = await fetch(`${sandbox.apiUrl}/todos`, {
+      response = await documentedFetch(`${sandbox.apiUrl}/todos`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id, text, done }),
       });
     } else if (step.kind === 'get') {
-      response = await fetch(url);
+      response = await documentedFetch(url);
     } else {
       // Without a remembered ETag the client refreshes first, so every write is conditional on a version.
       if (!seen.has(id) || !('blind' in step && step.blind)) {
-        const fresh = await fetch(url);
+        const fresh = await documentedFetch(url);
         await fresh.arrayBuffer();
         if (fresh.status === 200) seen.set(id, fresh.headers.get('etag')!);
       }
       const etag = seen.get(id) ?? '"1.00000000-0000-7000-8000-000000000000"';
-      response = await fetch(url, {
+      response = await documentedFetch(url, {
         method: step.kind === 'put' ? 'PUT' : step.kind === 'patch' ? 'PATCH' : 'DELETE',
         headers: {
           'if-match': etag,

@@ -10,6 +10,7 @@ import {
   startDynamoDBFaultProxy,
 } from '../../local/faults/dynamodb-fault-proxy';
 import type { HttpApiEventInit } from '../support/http-api-event';
+import { expectDocumentedResponse } from '../support/openapi-contract';
 import { type InvokeResult, invokeWith, LOCAL_CREDENTIALS } from '../support/todo-api';
 import { TableReader } from './support/table-snapshot';
 
@@ -136,7 +137,12 @@ function makeHandler(): TodoHandler {
   });
 }
 
-const invoke = (init: HttpApiEventInit): Promise<InvokeResult> => invokeWith(handler, init);
+/** Invokes the handler; every answer, 503s included, must be the one the OpenAPI document describes. */
+async function invoke(init: HttpApiEventInit): Promise<InvokeResult> {
+  const result = await invokeWith(handler, init);
+  expectDocumentedResponse({ ...result, method: init.method, path: init.path, body: result.body ?? '' });
+  return result;
+}
 
 async function createTodo(id: string): Promise<Stored> {
   const created = await invoke({ method: 'POST', path: '/todos', body: { id, text: `todo ${id}` } });
