@@ -57,13 +57,16 @@ describe('todo API through the local sandbox', () => {
     expect(gone.status).toBe(404);
   });
 
-  it('answers 404 for a path outside the route table without invoking the function', async () => {
-    // Act: API Gateway's own answer, outside the function's contract, so plain fetch.
-    const response = await fetch(`${sandbox.apiUrl}/todo`);
+  it('answers a path outside the route table with the documented 404 problem, and another method with 405', async () => {
+    // Act: the $default route hands both to the function.
+    const unknown = await documentedFetch(`${sandbox.apiUrl}/todo`);
+    const wrongMethod = await documentedFetch(`${sandbox.apiUrl}/todos`, { method: 'DELETE' });
 
     // Assess
-    expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ message: 'Not Found' });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { type: string }).type).toBe('urn:todos:problem:not-found');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
   });
 
   it('serves its OpenAPI document, and the client typed from it creates, reads, updates and lists', async () => {
