@@ -132,6 +132,7 @@ async function main(): Promise<void> {
       authorizer
         ? `  authorizer     JWT from ${authorizer.issuer}, aud ${authorizer.audiences.join(' or ')}${config.jwt?.dev ? `  (npm run token -- --sub alice${config.stateDir === DEFAULTS.stateDir ? '' : ` --state-dir ${relative(config.stateDir)}`})` : ''}`
         : '  authorizer     none: the API is open and every caller shares one tenant (--jwt-issuer to require tokens)',
+      `  CORS           ${config.corsOrigins.length > 0 ? `pages from ${config.corsOrigins.join(', ')}` : 'none: browsers refuse pages from other origins (--cors-origin URL)'}`,
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s${config.reservedConcurrency === undefined ? '' : `, reserved concurrency ${config.reservedConcurrency}`})`,
       `  runtime        Node ${sandbox.node.version} (${sandbox.node.source === 'package' ? sandbox.node.path : "the host's"})${sandbox.node.notice ? `\n  notice         ${sandbox.node.notice}` : ''}`,
       `  resources      ${resourcesLine(sandbox.resources)}`,
