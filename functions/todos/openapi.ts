@@ -370,8 +370,8 @@ export function openApiDocument(): Json {
       version: '1',
       description:
         'Todos scoped to an owner (the JWT `sub` when the API has a JWT authorizer, else one open tenant). ' +
-        'A method the path does not allow is answered 405, an unknown path 404 (by API Gateway itself when ' +
-        'it has no route for the request).',
+        'A method the path does not allow is answered with the 405 problem and `Allow`, an unknown path ' +
+        'with the 404 problem.',
     },
     paths,
     components: { schemas: schemas(), responses: responses(), parameters: parameters(), headers: headers() },
