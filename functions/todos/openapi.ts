@@ -5,6 +5,7 @@
  * `GET /openapi.json`; the build writes it to `dist/openapi.json` and renders
  * `docs/api.md` from it with `renderApiMarkdown`.
  */
+import { GATEWAY_RESPONSES, type HttpResponse } from '../../local/http-api/response';
 import { MAX_TOKEN_LENGTH } from './cursor';
 import {
   ConflictError,
@@ -83,6 +84,53 @@ const SUMMARIES: Readonly<Record<RouteOperation, string>> = {
   getOpenApiDocument: 'This OpenAPI description',
 };
 
+/** An answer API Gateway gives itself, before or instead of the function's. */
+interface GatewayAnswer {
+  readonly status: number;
+  readonly message: string;
+  /** When it is given. */
+  readonly when: string;
+  readonly headers?: Json;
+}
+
+/** Status and `message` of one of the sandbox's gateway answers, which mirror API Gateway's. */
+function gatewayAnswer(response: HttpResponse, when: string, headers?: Json): GatewayAnswer {
+  const { message } = JSON.parse(response.body.toString('utf8')) as { message: string };
+  return { status: response.statusCode, message, when, ...(headers ? { headers } : {}) };
+}
+
+/** Media type of API Gateway's own answers. */
+const GATEWAY_MEDIA_TYPE = new Map(GATEWAY_RESPONSES.internalError().headers).get('content-type')!;
+
+/** API Gateway's own answers, in status order; every operation can get each of them. */
+const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
+  gatewayAnswer(
+    GATEWAY_RESPONSES.unauthorized(''),
+    'Only when the API has a JWT authorizer: its refusal of a missing, invalid or expired token.',
+    { 'www-authenticate': ref('headers', 'WwwAuthenticate') },
+  ),
+  gatewayAnswer(GATEWAY_RESPONSES.tooLarge(), 'The request is over API Gateway’s payload limit.'),
+  // The deployed stage has a rate and burst limit (infra/todo-http-api.ts); the sandbox has none,
+  // so this answer is not among its GATEWAY_RESPONSES.
+  {
+    status: 429,
+    message: 'Too Many Requests',
+    when: 'The stage’s rate or burst limit is exceeded.',
+  },
+  gatewayAnswer(
+    GATEWAY_RESPONSES.throttled(),
+    'Lambda throttled the function (no concurrency left); Lambda’s 429 is not passed on.',
+  ),
+  gatewayAnswer(
+    GATEWAY_RESPONSES.internalError(),
+    'The function failed, or its result is not a valid response.',
+  ),
+  gatewayAnswer(GATEWAY_RESPONSES.timeout(), 'The function did not answer within the integration timeout.'),
+];
+
+/** Name of API Gateway's own answer for a status in `components.responses`. */
+export const gatewayResponseName = (status: number): string => `Gateway${status}`;
+
 function ref(kind: 'schemas' | 'responses' | 'parameters' | 'headers', name: string): Json {
   return { $ref: `#/components/${kind}/${name}` };
 }
@@ -146,6 +194,15 @@ function schemas(): Json {
       description: 'At least one field; `null` is refused because neither field can be removed.',
       properties: { text, done: { type: 'boolean' } },
     },
+    GatewayMessage: {
+      type: 'object',
+      required: ['message'],
+      // Open, as JSON Schema objects are by default, but said so: the typed client then types a
+      // property of an error (a problem's `type`) as unknown instead of refusing to read it.
+      additionalProperties: true,
+      description: 'An answer of API Gateway itself, not of the function; not problem+json.',
+      properties: { message: { type: 'string' } },
+    },
     Problem: {
       type: 'object',
       required: ['type', 'title', 'status', 'detail', 'instance'],
@@ -182,6 +239,14 @@ const header = (description: string, schema: Json, required = true): Json => ({
 function headers(): Json {
   return {
     XRequestId: header("API Gateway's request id, also the problem `instance`.", { type: 'string' }),
+    XRequestIdUnlessGateway: header(
+      "API Gateway's request id, also the problem `instance`; absent when API Gateway answers itself.",
+      { type: 'string' },
+      false,
+    ),
+    WwwAuthenticate: header("The JWT authorizer's `Bearer` challenge, with the reason of the refusal.", {
+      type: 'string',
+    }),
     XAmznTraceId: header(
       "When the request is traced: the request's trace header, else the Lambda invocation's.",
       { type: 'string' },
@@ -215,12 +280,40 @@ const PROBLEM_HEADERS: Readonly<Record<number, Json>> = {
   503: { 'retry-after': ref('headers', 'RetryAfter') },
 };
 
+const gatewayDescription = (answer: GatewayAnswer): string =>
+  `From API Gateway, not the function, and not problem+json: \`{"message":"${answer.message}"}\`. ${answer.when}`;
+
+function gatewayResponse(answer: GatewayAnswer): Json {
+  return {
+    description: gatewayDescription(answer),
+    ...(answer.headers ? { headers: answer.headers } : {}),
+    content: {
+      [GATEWAY_MEDIA_TYPE]: {
+        schema: {
+          allOf: [ref('schemas', 'GatewayMessage')],
+          properties: { message: { const: answer.message } },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The problem response of a status; where API Gateway answers the same status itself (413, 500),
+ * it describes both answers, told apart by media type, and `x-request-id` is the function's only.
+ */
 function problemResponse(status: number): Json {
   const error = ERRORS.find((candidate) => candidate.status === status);
   const type = error ? `${PROBLEM_TYPE_PREFIX}${error.slug}` : 'about:blank';
+  const gateway = GATEWAY_ANSWERS.find((answer) => answer.status === status);
+  const problem = `${error?.title ?? 'Internal Server Error'}. ${PROBLEM_WHEN[status] ?? ''}`.trim();
   return {
-    description: `${error?.title ?? 'Internal Server Error'}. ${PROBLEM_WHEN[status] ?? ''}`.trim(),
-    headers: { ...COMMON_HEADERS, ...PROBLEM_HEADERS[status] },
+    description: gateway ? `${problem} Or: ${gatewayDescription(gateway)}` : problem,
+    headers: {
+      ...COMMON_HEADERS,
+      ...(gateway ? { 'x-request-id': ref('headers', 'XRequestIdUnlessGateway') } : {}),
+      ...PROBLEM_HEADERS[status],
+    },
     content: {
       [PROBLEM_MEDIA_TYPE]: {
         schema: {
@@ -228,6 +321,7 @@ function problemResponse(status: number): Json {
           properties: { type: { const: type }, status: { const: status } },
         },
       },
+      ...(gateway ? (gatewayResponse(gateway).content as Json) : {}),
     },
   };
 }
@@ -266,6 +360,9 @@ function responses(): Json {
     },
     ...Object.fromEntries(
       PROBLEM_STATUSES.map((status) => [problemResponseName(status), problemResponse(status)]),
+    ),
+    ...Object.fromEntries(
+      GATEWAY_ANSWERS.map((answer) => [gatewayResponseName(answer.status), gatewayResponse(answer)]),
     ),
   };
 }
@@ -349,7 +446,12 @@ export function openApiDocument(): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of ROUTES) {
     const { success, errors } = OPERATION_STATUSES[route.operation];
-    const problems = [...errors, 403, 500].sort((a, b) => a - b);
+    const problems = [...errors, 403, 500];
+    // A status both the function and API Gateway answer has one response describing both.
+    const gatewayOnly = GATEWAY_ANSWERS.map((answer) => answer.status).filter(
+      (status) => !problems.includes(status),
+    );
+    const failures = [...problems, ...gatewayOnly].sort((a, b) => a - b);
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = {
       operationId: route.operation,
@@ -358,7 +460,10 @@ export function openApiDocument(): Json {
       responses: {
         ...success,
         ...Object.fromEntries(
-          problems.map((status) => [status, ref('responses', problemResponseName(status))]),
+          failures.map((status) => [
+            status,
+            ref('responses', (problems.includes(status) ? problemResponseName : gatewayResponseName)(status)),
+          ]),
         ),
       },
     };
@@ -371,7 +476,8 @@ export function openApiDocument(): Json {
       description:
         'Todos scoped to an owner (the JWT `sub` when the API has a JWT authorizer, else one open tenant). ' +
         'A method the path does not allow is answered with the 405 problem and `Allow`, an unknown path ' +
-        'with the 404 problem.',
+        'with the 404 problem. API Gateway answers some requests itself, before or instead of the function, ' +
+        'with `{"message": …}` JSON, not problem+json: those answers are described under every operation.',
     },
     paths,
     components: { schemas: schemas(), responses: responses(), parameters: parameters(), headers: headers() },

@@ -168,6 +168,68 @@ describe('the contract check', () => {
     expect(violations).toEqual(['body /type must be equal to constant']);
   });
 
+  it("accepts API Gateway's own answers without x-request-id, by the document", () => {
+    // Prepare
+    const gateway = { 'content-type': 'application/json' };
+
+    // Act
+    const violations = [
+      contractViolations({
+        method: 'GET',
+        path: '/todos',
+        status: 401,
+        headers: { ...gateway, 'www-authenticate': 'Bearer' },
+        body: '{"message":"Unauthorized"}',
+      }),
+      contractViolations({
+        method: 'POST',
+        path: '/todos',
+        status: 413,
+        headers: gateway,
+        body: '{"message":"Request Entity Too Large"}',
+      }),
+      contractViolations({
+        method: 'DELETE',
+        path: '/todos/groceries',
+        status: 504,
+        headers: gateway,
+        body: '{"message":"Endpoint request timed out"}',
+      }),
+      contractViolations({
+        method: 'GET',
+        path: '/nowhere',
+        status: 502,
+        headers: gateway,
+        body: '{"message":"Internal Server Error"}',
+      }),
+    ];
+
+    // Assess
+    expect(violations).toEqual([[], [], [], []]);
+  });
+
+  it("refuses a gateway answer with another message, and the authorizer's 401 on an unknown path", () => {
+    // Act
+    const wrongMessage = contractViolations({
+      method: 'GET',
+      path: '/todos',
+      status: 429,
+      headers: { 'content-type': 'application/json' },
+      body: '{"message":"Slow down"}',
+    });
+    const unknownPath = contractViolations({
+      method: 'GET',
+      path: '/nowhere',
+      status: 401,
+      headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
+      body: '{"message":"Unauthorized"}',
+    });
+
+    // Assess
+    expect(wrongMessage).toEqual(['body /message must be equal to constant']);
+    expect(unknownPath).toEqual(['GET /nowhere matches no operation: expected 404, got 401']);
+  });
+
   it('expects 405 with Allow for a method the path does not have', () => {
     // Act
     const violations = contractViolations({

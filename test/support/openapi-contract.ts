@@ -3,12 +3,14 @@
  * documented for the operation, every required documented header present and
  * valid, and a JSON body valid against the schema of that operation and status.
  * Requests that match no operation must get the documented 404 (unknown path) or
- * 405 (known path, other method) problem.
+ * 405 (known path, other method) problem, or one of API Gateway's own documented
+ * answers but the authorizer's 401 (the `$default` route they take has no authorizer).
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 import { expect } from 'vitest';
-import { openApiDocument, problemResponseName } from '../../functions/todos/openapi';
+import { gatewayResponseName, openApiDocument, problemResponseName } from '../../functions/todos/openapi';
+import { GATEWAY_RESPONSES } from '../../local/http-api/response';
 
 /** A response as the contract sees it. */
 export interface ContractExchange {
@@ -32,6 +34,9 @@ const addFormats =
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(document, DOCUMENT_ID);
+
+/** The JWT authorizer's refusal, which the `$default` route never gives. */
+const AUTHORIZER_STATUS = GATEWAY_RESPONSES.unauthorized('').statusCode;
 
 const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
@@ -81,6 +86,14 @@ function responsePointer(exchange: ContractExchange): string | string[] {
   const operations = template === undefined ? undefined : (document.paths as Json)[template];
   if (operations === undefined || !(method in (operations as Json))) {
     const expected = template === undefined ? 404 : 405;
+    const gateway = gatewayResponseName(exchange.status);
+    if (
+      exchange.status !== expected &&
+      exchange.status !== AUTHORIZER_STATUS &&
+      gateway in ((document.components as Json).responses as Json)
+    ) {
+      return `/components/responses/${gateway}`;
+    }
     if (exchange.status !== expected) {
       return [
         `${exchange.method} ${exchange.path} matches no operation: expected ${expected}, got ${exchange.status}`,

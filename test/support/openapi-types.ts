@@ -94,6 +94,12 @@ export interface components {
       text?: string;
       done?: boolean;
     };
+    /** @description An answer of API Gateway itself, not of the function; not problem+json. */
+    GatewayMessage: {
+      message: string;
+    } & {
+      [key: string]: unknown;
+    };
     Problem: {
       /** @description `urn:todos:problem:<kind>`, or `about:blank` for a 500. */
       type: string;
@@ -277,10 +283,10 @@ export interface components {
         } & components['schemas']['Problem'];
       };
     };
-    /** @description Request body too large. The body is over 65536 bytes (after base64 decoding). */
+    /** @description Request body too large. The body is over 65536 bytes (after base64 decoding). Or: From API Gateway, not the function, and not problem+json: `{"message":"Request Entity Too Large"}`. The request is over API Gateway’s payload limit. */
     Problem413: {
       headers: {
-        'x-request-id': components['headers']['XRequestId'];
+        'x-request-id': components['headers']['XRequestIdUnlessGateway'];
         'x-amzn-trace-id': components['headers']['XAmznTraceId'];
         [name: string]: unknown;
       };
@@ -291,6 +297,10 @@ export interface components {
           /** @constant */
           status?: 413;
         } & components['schemas']['Problem'];
+        'application/json': {
+          /** @constant */
+          message?: 'Request Entity Too Large';
+        } & components['schemas']['GatewayMessage'];
       };
     };
     /** @description Unsupported media type. `Content-Type` is missing, another media type, or a charset other than UTF-8. */
@@ -327,10 +337,10 @@ export interface components {
         } & components['schemas']['Problem'];
       };
     };
-    /** @description Internal Server Error. Anything unexpected: the body carries only the request id. */
+    /** @description Internal Server Error. Anything unexpected: the body carries only the request id. Or: From API Gateway, not the function, and not problem+json: `{"message":"Internal Server Error"}`. Lambda throttled the function (no concurrency left); Lambda’s 429 is not passed on. */
     Problem500: {
       headers: {
-        'x-request-id': components['headers']['XRequestId'];
+        'x-request-id': components['headers']['XRequestIdUnlessGateway'];
         'x-amzn-trace-id': components['headers']['XAmznTraceId'];
         [name: string]: unknown;
       };
@@ -341,6 +351,83 @@ export interface components {
           /** @constant */
           status?: 500;
         } & components['schemas']['Problem'];
+        'application/json': {
+          /** @constant */
+          message?: 'Internal Server Error';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Unauthorized"}`. Only when the API has a JWT authorizer: its refusal of a missing, invalid or expired token. */
+    Gateway401: {
+      headers: {
+        'www-authenticate': components['headers']['WwwAuthenticate'];
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Unauthorized';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Request Entity Too Large"}`. The request is over API Gateway’s payload limit. */
+    Gateway413: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Request Entity Too Large';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Too Many Requests"}`. The stage’s rate or burst limit is exceeded. */
+    Gateway429: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Too Many Requests';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Internal Server Error"}`. Lambda throttled the function (no concurrency left); Lambda’s 429 is not passed on. */
+    Gateway500: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Internal Server Error';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Internal Server Error"}`. The function failed, or its result is not a valid response. */
+    Gateway502: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Internal Server Error';
+        } & components['schemas']['GatewayMessage'];
+      };
+    };
+    /** @description From API Gateway, not the function, and not problem+json: `{"message":"Endpoint request timed out"}`. The function did not answer within the integration timeout. */
+    Gateway504: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': {
+          /** @constant */
+          message?: 'Endpoint request timed out';
+        } & components['schemas']['GatewayMessage'];
       };
     };
   };
@@ -360,6 +447,10 @@ export interface components {
   headers: {
     /** @description API Gateway's request id, also the problem `instance`. */
     XRequestId: string;
+    /** @description API Gateway's request id, also the problem `instance`; absent when API Gateway answers itself. */
+    XRequestIdUnlessGateway: string;
+    /** @description The JWT authorizer's `Bearer` challenge, with the reason of the refusal. */
+    WwwAuthenticate: string;
     /** @description When the request is traced: the request's trace header, else the Lambda invocation's. */
     XAmznTraceId: string;
     /** @description Strong tag of the revision: `"<version>.<seq>"`. */
@@ -397,9 +488,14 @@ export interface operations {
     responses: {
       200: components['responses']['TodoList'];
       400: components['responses']['Problem400'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Gateway413'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   createTodo: {
@@ -418,12 +514,16 @@ export interface operations {
     responses: {
       201: components['responses']['Created'];
       400: components['responses']['Problem400'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
       409: components['responses']['Problem409'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   getTodo: {
@@ -443,10 +543,15 @@ export interface operations {
     responses: {
       200: components['responses']['Todo'];
       304: components['responses']['NotModified'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
+      413: components['responses']['Gateway413'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   replaceTodo: {
@@ -471,13 +576,17 @@ export interface operations {
     responses: {
       200: components['responses']['Todo'];
       400: components['responses']['Problem400'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
       412: components['responses']['Problem412'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   deleteTodo: {
@@ -496,11 +605,16 @@ export interface operations {
     requestBody?: never;
     responses: {
       204: components['responses']['Deleted'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
       412: components['responses']['Problem412'];
+      413: components['responses']['Gateway413'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   patchTodo: {
@@ -526,13 +640,17 @@ export interface operations {
     responses: {
       200: components['responses']['Todo'];
       400: components['responses']['Problem400'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
       404: components['responses']['Problem404'];
       412: components['responses']['Problem412'];
       413: components['responses']['Problem413'];
       415: components['responses']['Problem415'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
       503: components['responses']['Problem503'];
+      504: components['responses']['Gateway504'];
     };
   };
   getOpenApiDocument: {
@@ -545,8 +663,13 @@ export interface operations {
     requestBody?: never;
     responses: {
       200: components['responses']['OpenApiDocument'];
+      401: components['responses']['Gateway401'];
       403: components['responses']['Problem403'];
+      413: components['responses']['Gateway413'];
+      429: components['responses']['Gateway429'];
       500: components['responses']['Problem500'];
+      502: components['responses']['Gateway502'];
+      504: components['responses']['Gateway504'];
     };
   };
 }
