@@ -5,7 +5,6 @@
  * `GET /openapi.json`; the build writes it to `dist/openapi.json` and renders
  * `docs/api.md` from it with `renderApiMarkdown`.
  */
-import { GATEWAY_RESPONSES, type HttpResponse } from '../../local/http-api/response';
 import { MAX_TOKEN_LENGTH } from './cursor';
 import {
   ConflictError,
@@ -93,39 +92,43 @@ interface GatewayAnswer {
   readonly headers?: Json;
 }
 
-/** Status and `message` of one of the sandbox's gateway answers, which mirror API Gateway's. */
-function gatewayAnswer(response: HttpResponse, when: string, headers?: Json): GatewayAnswer {
-  const { message } = JSON.parse(response.body.toString('utf8')) as { message: string };
-  return { status: response.statusCode, message, when, ...(headers ? { headers } : {}) };
-}
-
 /** Media type of API Gateway's own answers. */
-const GATEWAY_MEDIA_TYPE = new Map(GATEWAY_RESPONSES.internalError().headers).get('content-type')!;
+const GATEWAY_MEDIA_TYPE = 'application/json';
 
-/** API Gateway's own answers, in status order; every operation can get each of them. */
-const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
-  gatewayAnswer(
-    GATEWAY_RESPONSES.unauthorized(''),
-    'Only when the API has a JWT authorizer: its refusal of a missing, invalid or expired token.',
-    { 'www-authenticate': ref('headers', 'WwwAuthenticate') },
-  ),
-  gatewayAnswer(GATEWAY_RESPONSES.tooLarge(), 'The request is over API Gateway’s payload limit.'),
-  // The deployed stage has a rate and burst limit (infra/todo-http-api.ts); the sandbox has none,
-  // so this answer is not among its GATEWAY_RESPONSES.
+/**
+ * API Gateway's own answers, in status order; every operation can get each of them. Written here,
+ * beside the function's own, because the function cannot see API Gateway; the sandbox's front
+ * door gives the same answers, and test/contracts/openapi.test.ts holds the two together.
+ */
+export const GATEWAY_ANSWERS: readonly GatewayAnswer[] = [
   {
-    status: 429,
-    message: 'Too Many Requests',
-    when: 'The stage’s rate or burst limit is exceeded.',
+    status: 401,
+    message: 'Unauthorized',
+    when: 'Only when the API has a JWT authorizer: its refusal of a missing, invalid or expired token.',
+    headers: { 'www-authenticate': ref('headers', 'WwwAuthenticate') },
   },
-  gatewayAnswer(
-    GATEWAY_RESPONSES.throttled(),
-    'Lambda throttled the function (no concurrency left); Lambda’s 429 is not passed on.',
-  ),
-  gatewayAnswer(
-    GATEWAY_RESPONSES.internalError(),
-    'The function failed, or its result is not a valid response.',
-  ),
-  gatewayAnswer(GATEWAY_RESPONSES.timeout(), 'The function did not answer within the integration timeout.'),
+  {
+    status: 413,
+    message: 'Request Entity Too Large',
+    when: 'The request is over API Gateway’s payload limit.',
+  },
+  // The deployed stage has a rate and burst limit (infra/todo-http-api.ts); the sandbox has none.
+  { status: 429, message: 'Too Many Requests', when: 'The stage’s rate or burst limit is exceeded.' },
+  {
+    status: 500,
+    message: 'Internal Server Error',
+    when: 'Lambda throttled the function (no concurrency left); Lambda’s 429 is not passed on.',
+  },
+  {
+    status: 502,
+    message: 'Internal Server Error',
+    when: 'The function failed, or its result is not a valid response.',
+  },
+  {
+    status: 504,
+    message: 'Endpoint request timed out',
+    when: 'The function did not answer within the integration timeout.',
+  },
 ];
 
 /** Name of API Gateway's own answer for a status in `components.responses`. */

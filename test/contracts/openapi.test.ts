@@ -7,8 +7,14 @@ import addFormatsPlugin from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/todos/config';
 import { createHandler } from '../../functions/todos/handler';
-import { OPENAPI_PATH, openApiDocument, renderApiMarkdown } from '../../functions/todos/openapi';
+import {
+  GATEWAY_ANSWERS,
+  OPENAPI_PATH,
+  openApiDocument,
+  renderApiMarkdown,
+} from '../../functions/todos/openapi';
 import { ROUTES } from '../../functions/todos/routes';
+import { GATEWAY_RESPONSES } from '../../local/http-api/response';
 import { httpApiEvent } from '../support/http-api-event';
 import { contractViolations } from '../support/openapi-contract';
 import { OPENAPI_TYPES_FILE, openApiTypes } from '../support/openapi-typegen';
@@ -70,6 +76,27 @@ describe('the OpenAPI document', () => {
 
     // Assess
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it("documents every answer the sandbox's front door gives as API Gateway, status, body and type", () => {
+    // Prepare: the front door's own answers, but the no-route 404, which the $default route replaces.
+    const { notFound: _replaced, unauthorized, ...others } = GATEWAY_RESPONSES;
+    const answers = [unauthorized('Bearer'), ...Object.values(others).map((answer) => answer())];
+
+    // Act
+    const undocumented = answers.filter((answer) => {
+      const { message } = JSON.parse(answer.body.toString('utf8')) as { message: string };
+      const type = new Map(answer.headers).get('content-type');
+      return !(
+        type === 'application/json' &&
+        GATEWAY_ANSWERS.some(
+          (documented) => documented.status === answer.statusCode && documented.message === message,
+        )
+      );
+    });
+
+    // Assess
+    expect(undocumented).toEqual([]);
   });
 
   it('is what the handler serves at GET /openapi.json', async () => {
