@@ -7,6 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig, readLambdaTraceHeader, type TodoConfig } from './config';
 import { createDynamoDBClient } from './dynamodb-client';
+import { NotFoundError } from './errors';
 import { type HttpApiEvent, toTodoRequest, traceHeaderOf } from './http-request';
 import { jsonResponse, type TodoResponse } from './http-response';
 import { openApiDocument } from './openapi';
@@ -49,6 +50,9 @@ interface Environment {
   readonly store: TodoStore;
 }
 
+/** The route key of API Gateway's catch-all route. */
+const DEFAULT_ROUTE_KEY = '$default';
+
 /**
  * Creates the handler.
  *
@@ -90,6 +94,12 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
     try {
       const request = toTodoRequest(event);
       const { operation, params } = matchRoute(request.method, request.path);
+      // `$default` brings what API Gateway matched to no route, and without the authorizer. A
+      // request the router would still serve (a path the two matchers read differently) must not
+      // run an operation there: for the API it has no route.
+      if (event.routeKey === DEFAULT_ROUTE_KEY) {
+        throw new NotFoundError(`No route for ${request.method} ${request.path}`);
+      }
       if (operation === 'getOpenApiDocument') {
         description ??= openApiDocument();
         response = jsonResponse(200, description);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpApiEvent, newTraceHeader } from '../support/http-api-event';
-import { startTodoApi, type TodoApi } from '../support/todo-api';
+import { parseResult, startTodoApi, type TodoApi } from '../support/todo-api';
 
 describe('request errors and response headers', () => {
   let api: TodoApi;
@@ -12,6 +12,24 @@ describe('request errors and response headers', () => {
   });
 
   const json = { 'content-type': 'application/json' };
+
+  it('runs no operation for a request API Gateway sent to $default, though the router knows its path', async () => {
+    // Prepare: $default carries what matched no route, without the authorizer; a path both
+    // matchers read alike never gets here, so this is a request the two read differently.
+    const event = {
+      ...httpApiEvent({ method: 'POST', path: '/todos', body: { text: 'x' } }),
+      routeKey: '$default',
+    };
+
+    // Act
+    const created = parseResult(await api.handler(event), event.requestContext.requestId, undefined);
+    const listed = await api.invoke({ method: 'GET', path: '/todos' });
+
+    // Assess
+    expect(created.status).toBe(404);
+    expect(created.headers['content-type']).toBe('application/problem+json');
+    expect(listed.json).toEqual([]);
+  });
 
   it('answers malformed JSON with a 400 problem carrying the request id', async () => {
     // Act
