@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../functions/todos/routes';
 import { DeploymentSettingsError, readDeploymentSettings } from '../../infra/deployment-settings';
 import { onlyResource, type SynthesizedApp, synthesizeApp } from './synthesized-app';
 
@@ -34,9 +35,9 @@ describe('a throwaway stack without an authorizer and with a custom canary', () 
   });
 
   it('leaves every route open, with no authorizer', () => {
-    // Assess
+    // Assess: one per route of the table, and $default.
     const routes = Object.values(synth.template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes).toHaveLength(6);
+    expect(routes).toHaveLength(ROUTES.length + 1);
     for (const route of routes) expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
     synth.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });
@@ -70,7 +71,7 @@ describe('a throwaway stack without an authorizer and with a custom canary', () 
 describe('deployment settings', () => {
   const read = (context: Record<string, string>) => readDeploymentSettings(new App({ context }).node);
 
-  it('defaults to a protected production stack with a 10 % / 5 minute canary and no authorizer', () => {
+  it('defaults to a protected production stack with a 10 % / 5 minute canary, no authorizer and no CORS', () => {
     // Act
     const settings = read({});
 
@@ -83,6 +84,7 @@ describe('deployment settings', () => {
       jwtIssuer: undefined,
       jwtAudience: [],
       alarmEmail: undefined,
+      corsOrigins: [],
     });
   });
 

@@ -75,11 +75,11 @@ async function accessLogEvents(): Promise<{ time: string; event: Record<string, 
 }
 
 describe('AWS/ApiGateway metrics of the sandbox', () => {
-  it('answers 200, 404 (no route) and 400 (validation) for the three requests', () => {
+  it('answers 200, 404 (no route: the $default route, the function) and 400 (validation) for the three requests', () => {
     expect(answered.map((request) => request.status)).toEqual([200, 404, 400]);
   });
 
-  it('counts every request, API Gateway 404 included, per API and per $default stage', async () => {
+  it('counts every request, the $default route included, per API and per $default stage', async () => {
     // Act
     const count = await dataPoints('Count', 3);
 
@@ -105,16 +105,17 @@ describe('AWS/ApiGateway metrics of the sandbox', () => {
     expect(values(serverErrors.get('ApiId,Stage'))).toEqual([0, 0, 0]);
   });
 
-  it('records Latency for every request and IntegrationLatency only where the function ran', async () => {
-    // Act
+  it('records Latency and IntegrationLatency for every request the function answered', async () => {
+    // Act: all three reach the function, the unknown path through $default (API Gateway's own
+    // answers, without IntegrationLatency where the function never ran, are the next block's).
     const latency = await dataPoints('Latency', 3);
-    const integration = await dataPoints('IntegrationLatency', 2);
+    const integration = await dataPoints('IntegrationLatency', 3);
 
     // Assess
     const total = values(latency.get('ApiId'));
     const integrated = values(integration.get('ApiId'));
     expect(total).toHaveLength(3);
-    expect(integrated).toHaveLength(2);
+    expect(integrated).toHaveLength(3);
     expect(latency.get('ApiId')?.[0]?.unit).toBe('Milliseconds');
     expect([...total, ...integrated].every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     // The front door's time includes the integration's.
@@ -160,13 +161,12 @@ describe('AWS/ApiGateway metrics of the sandbox', () => {
     });
     expect(Number(ok?.event.responseLatency)).toBeGreaterThanOrEqual(Number(ok?.event.integrationLatency));
     expect(noRoute?.event).toMatchObject({
-      routeKey: '-',
+      routeKey: '$default',
       path: '/todo',
       status: '404',
-      integrationLatency: '-',
-      integrationStatus: '-',
-      traceId: '-',
+      integrationStatus: '200',
     });
+    expect(noRoute?.event.traceId).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
     expect(invalid?.event).toMatchObject({ httpMethod: 'POST', routeKey: 'POST /todos', status: '400' });
     expect(invalid?.event.integrationLatency).toMatch(/^\d+$/);
   });

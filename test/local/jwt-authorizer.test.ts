@@ -195,13 +195,14 @@ describe('JWT authorizer refusals through the HTTP API', () => {
     },
   );
 
-  it('answers 404 for an unknown route before asking for a token, as API Gateway selects routes first', async () => {
-    // Act
+  it('sends an unknown route to $default without asking for a token, as API Gateway selects routes first', async () => {
+    // Act: the echo fixture answers whatever reaches it, with the event it got.
     const response = await fetch(`${sandbox.apiUrl}/nowhere`);
 
-    // Assess
-    expect(response.status).toBe(404);
+    // Assess: the function ran, for the route API Gateway selected, and nobody asked for a token.
+    expect(response.status).toBe(201);
     expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(((await response.json()) as { event: { routeKey?: string } }).event.routeKey).toBe('$default');
   });
 });
 
