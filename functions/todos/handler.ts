@@ -7,12 +7,13 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { loadConfig, readLambdaTraceHeader, type TodoConfig } from './config';
 import { createDynamoDBClient } from './dynamodb-client';
-import { NotFoundError } from './errors';
+import { MethodNotAllowedError } from './errors';
 import { type HttpApiEvent, toTodoRequest, traceHeaderOf } from './http-request';
 import { jsonResponse, type TodoResponse } from './http-response';
 import { openApiDocument } from './openapi';
 import { problemResponse } from './problem-response';
 import { matchRoute } from './router';
+import { ROUTES } from './routes';
 import { OPERATIONS } from './todo-operations';
 import { TodoStore } from './todo-store';
 
@@ -95,10 +96,13 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
       const request = toTodoRequest(event);
       const { operation, params } = matchRoute(request.method, request.path);
       // `$default` brings what API Gateway matched to no route, and without the authorizer. A
-      // request the router would still serve (a path the two matchers read differently) must not
-      // run an operation there: for the API it has no route.
+      // request the router would still serve (a method or path the two matchers read
+      // differently, such as a lower-case method) must not run an operation there: for the API
+      // the path has no such method.
       if (event.routeKey === DEFAULT_ROUTE_KEY) {
-        throw new NotFoundError(`No route for ${request.method} ${request.path}`);
+        const { path } = ROUTES.find((route) => route.operation === operation)!;
+        const allowed = ROUTES.filter((route) => route.path === path).map((route) => route.method);
+        throw new MethodNotAllowedError(event.requestContext?.http?.method ?? request.method, allowed);
       }
       if (operation === 'getOpenApiDocument') {
         description ??= openApiDocument();

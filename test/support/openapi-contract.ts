@@ -82,7 +82,8 @@ function responsePointer(exchange: ContractExchange): string | string[] {
   const template = decodable(exchange.path)
     ? templates.find((candidate) => candidate.pattern.test(exchange.path))?.template
     : undefined;
-  const method = exchange.method.toLowerCase();
+  // Methods are case-sensitive (RFC 9110): API Gateway's `GET` route does not take a `get`.
+  const method = exchange.method === exchange.method.toUpperCase() ? exchange.method.toLowerCase() : '';
   const operations = template === undefined ? undefined : (document.paths as Json)[template];
   if (operations === undefined || !(method in (operations as Json))) {
     const expected = template === undefined ? 404 : 405;
