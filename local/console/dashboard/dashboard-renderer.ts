@@ -195,22 +195,13 @@ export class DashboardRenderer {
         unavailable: line.unavailable,
       };
     }
-    let lines: ReturnType<typeof widgetLines>;
+    // A body this code cannot read still gives the widget its grid, with the reason in place.
+    let lines: ReturnType<typeof widgetLines> = [];
+    const unreadable: Unavailable[] = [];
     try {
       lines = widgetLines(properties.metrics);
     } catch (error) {
-      const grid = widgetGrid(range, widgetPeriod(properties, []), reader.scale);
-      const unavailable = [{ what: 'metrics', reason: describeError(error) }];
-      return {
-        ...placement,
-        kind: 'metric',
-        view,
-        timestamps: grid.timestamps,
-        periodSec: grid.periodSec,
-        series: [],
-        thresholds,
-        unavailable,
-      };
+      unreadable.push({ what: 'metrics', reason: describeError(error) });
     }
     const grid = widgetGrid(range, widgetPeriod(properties, lines), reader.scale);
     const stat = typeof properties.stat === 'string' ? { stat: properties.stat } : {};
@@ -223,7 +214,7 @@ export class DashboardRenderer {
       periodSec: grid.periodSec,
       series,
       thresholds,
-      unavailable: dedupe(unavailable),
+      unavailable: dedupe([...unreadable, ...unavailable]),
     };
   }
 
