@@ -8,6 +8,11 @@ export type DropReason =
   | 'export_failed'
   /** The backend accepted the request but refused these items (X-Ray UnprocessedTraceSegments, 4xx). */
   | 'rejected'
+  /**
+   * Not sent to X-Ray's segment API or daemon: the trace id's time part is outside the window
+   * X-Ray accepts, so it would refuse them (a stock SDK's random ids; `xray-trace-id-window.ts`).
+   */
+  | 'trace_id_out_of_window'
   /** Still buffered when the SHUTDOWN deadline came. */
   | 'shutdown';
 
@@ -16,6 +21,7 @@ const DROP_REASONS: readonly DropReason[] = [
   'invalid',
   'export_failed',
   'rejected',
+  'trace_id_out_of_window',
   'shutdown',
 ];
 

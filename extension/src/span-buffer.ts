@@ -140,10 +140,13 @@ export class SpanBuffer {
         this.counters.dropSpans('export_failed', batch.length);
         dropped += batch.length;
       } else {
+        const withheld = outcome.withheld?.count ?? 0;
+        if (outcome.withheld) this.counters.dropSpans(outcome.withheld.reason, withheld);
         this.counters.dropSpans('rejected', outcome.rejected);
-        this.counters.spansExported += batch.length - outcome.rejected;
-        exported += batch.length - outcome.rejected;
-        dropped += outcome.rejected;
+        const sent = batch.length - outcome.rejected - withheld;
+        this.counters.spansExported += sent;
+        exported += sent;
+        dropped += outcome.rejected + withheld;
       }
     }
     this.publishDepth();

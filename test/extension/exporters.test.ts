@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExportError } from '../../extension/src/errors';
 import { OtlpJsonExporter } from '../../extension/src/exporters/otlp-json-exporter';
 import { XRayApiExporter } from '../../extension/src/exporters/xray-api-exporter';
+import { XRayTraceIdWindow } from '../../extension/src/exporters/xray-trace-id-window';
 import { XRayUdpExporter } from '../../extension/src/exporters/xray-udp-exporter';
 import type { TelemetrySpan } from '../../extension/src/otlp/span';
 import { OtlpReceiver } from '../../extension/src/otlp-receiver';
@@ -87,6 +88,9 @@ async function expectedAuthorization(req: Received, endpoint: string): Promise<s
   return String(result.headers.authorization);
 }
 
+// The fixture spans' trace id starts 1-5bef4de7 (2018); X-Ray's trace id window is read at that second.
+const atFixtureTime = () => new XRayTraceIdWindow(() => 0x5bef4de7 * 1000);
+
 const manySpans = (count: number): TelemetrySpan[] =>
   Array.from({ length: count }, (_, i) => span({ spanId: (i + 1).toString(16).padStart(16, '0') }));
 
@@ -94,7 +98,12 @@ describe('X-Ray PutTraceSegments exporter', () => {
   it('sends segment documents signed with SigV4 that the AWS SDK signer reproduces', async () => {
     // Prepare
     const backend = await startBackend(() => ({ status: 200, body: '{"UnprocessedTraceSegments":[]}' }));
-    const exporter = new XRayApiExporter({ endpoint: backend.endpoint, region: 'eu-west-1', credentials });
+    const exporter = new XRayApiExporter({
+      endpoint: backend.endpoint,
+      region: 'eu-west-1',
+      credentials,
+      traceIdWindow: atFixtureTime(),
+    });
     const spans = manySpans(3);
 
     // Act
@@ -129,6 +138,7 @@ describe('X-Ray PutTraceSegments exporter', () => {
       endpoint: backend.endpoint,
       region: 'eu-west-1',
       credentials: undefined,
+      traceIdWindow: atFixtureTime(),
     });
 
     // Act
@@ -143,7 +153,12 @@ describe('X-Ray PutTraceSegments exporter', () => {
     // Prepare
     const statuses = [503, 429, 400];
     const backend = await startBackend(() => ({ status: statuses.shift()!, body: '{"message":"x"}' }));
-    const exporter = new XRayApiExporter({ endpoint: backend.endpoint, region: 'eu-west-1', credentials });
+    const exporter = new XRayApiExporter({
+      endpoint: backend.endpoint,
+      region: 'eu-west-1',
+      credentials,
+      traceIdWindow: atFixtureTime(),
+    });
     const attempt = () =>
       exporter.export(manySpans(1), new AbortController().signal).then(
         () => undefined,
@@ -171,7 +186,11 @@ describe('X-Ray daemon UDP exporter', () => {
     socket.on('message', (message) => datagrams.push(message.toString()));
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => socket.close(() => resolve())));
-    const exporter = new XRayUdpExporter({ host: '127.0.0.1', port: socket.address().port }, 'eu-west-1');
+    const exporter = new XRayUdpExporter(
+      { host: '127.0.0.1', port: socket.address().port },
+      'eu-west-1',
+      atFixtureTime(),
+    );
 
     // Act
     await exporter.export(manySpans(2), new AbortController().signal);
