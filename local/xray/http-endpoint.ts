@@ -45,7 +45,12 @@ function sendAwsError(response: ServerResponse, status: number, type: string, me
   response.end(JSON.stringify({ message }));
 }
 
-async function putTraceSegments(store: TraceStore, request: IncomingMessage, response: ServerResponse) {
+async function putTraceSegments(
+  store: TraceStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+  now: () => number,
+) {
   if (!SIGV4_XRAY.test(request.headers.authorization ?? '')) {
     sendAwsError(response, 403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     return;
@@ -68,8 +73,10 @@ async function putTraceSegments(store: TraceStore, request: IncomingMessage, res
   }
   const accepted: SegmentDocument[] = [];
   const unprocessed: { Id?: string; ErrorCode: string; Message: string }[] = [];
+  const receivedAt = now();
   for (const text of documents as string[]) {
-    const parsed = parseSegmentDocument(text);
+    // Refused documents (a trace id outside X-Ray's window among them) are listed, not stored.
+    const parsed = parseSegmentDocument(text, receivedAt);
     if (parsed.ok) accepted.push(parsed.document);
     else
       unprocessed.push({
@@ -83,6 +90,7 @@ async function putTraceSegments(store: TraceStore, request: IncomingMessage, res
   response.end(JSON.stringify({ UnprocessedTraceSegments: unprocessed }));
 }
 
+// X-Ray's OTLP endpoint takes W3C trace ids as they are: no trace id window here.
 async function otlpTraces(store: TraceStore, request: IncomingMessage, response: ServerResponse) {
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const json = contentType === 'application/json';
@@ -111,11 +119,15 @@ async function otlpTraces(store: TraceStore, request: IncomingMessage, response:
   response.end(json ? '{}' : Buffer.alloc(0));
 }
 
-/** Starts the endpoint on `host:port` (0 picks a free port). */
+/**
+ * Starts the endpoint on `host:port` (0 picks a free port). `now` is the clock X-Ray's trace id
+ * window is read against.
+ */
 export async function startXRayHttpEndpoint(
   store: TraceStore,
   host: string,
   port: number,
+  now: () => number = Date.now,
 ): Promise<XRayHttpEndpoint> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -130,7 +142,7 @@ export async function startXRayHttpEndpoint(
       sendAwsError(response, 404, 'UnknownOperationException', `No operation at ${request.method} ${path}`);
       return;
     }
-    handle(store, request, response).catch(() => {
+    handle(store, request, response, now).catch(() => {
       if (!response.headersSent)
         sendAwsError(response, 500, 'InternalFailure', 'The trace store could not write');
       else response.destroy();

@@ -19,7 +19,7 @@ export interface UdpDaemon {
 }
 
 /** Handles one datagram; exported for tests that feed datagrams without a socket. */
-async function receiveDatagram(store: TraceStore, datagram: Buffer): Promise<boolean> {
+async function receiveDatagram(store: TraceStore, datagram: Buffer, now: () => number): Promise<boolean> {
   const prefix = datagram.subarray(0, 3).toString('latin1');
   if (prefix === 'T1S' || prefix === 'T1U') {
     await store.addOtlp({
@@ -39,18 +39,25 @@ async function receiveDatagram(store: TraceStore, datagram: Buffer): Promise<boo
   } catch {
     return false;
   }
-  const parsed = parseSegmentDocument(text.slice(newline + 1));
+  // The daemon forwards documents to PutTraceSegments; what the service would refuse (a trace id
+  // outside its window among them) is counted as rejected and not stored.
+  const parsed = parseSegmentDocument(text.slice(newline + 1), now());
   if (!parsed.ok) return false;
   await store.addSegments('udp', [parsed.document]);
   return true;
 }
 
-/** Binds the daemon's UDP socket; port 0 picks a free one. */
-export async function startUdpDaemon(store: TraceStore, host: string, port: number): Promise<UdpDaemon> {
+/** Binds the daemon's UDP socket; port 0 picks a free one. `now` is the clock of X-Ray's trace id window. */
+export async function startUdpDaemon(
+  store: TraceStore,
+  host: string,
+  port: number,
+  now: () => number = Date.now,
+): Promise<UdpDaemon> {
   const socket: Socket = createSocket('udp4');
   let rejected = 0;
   socket.on('message', (datagram) => {
-    receiveDatagram(store, datagram).then(
+    receiveDatagram(store, datagram, now).then(
       (accepted) => {
         if (!accepted) rejected += 1;
       },
