@@ -53,6 +53,12 @@ function resourcesLine(resources: Sandbox['resources']): string {
   return `Lambda-sized through cgroups: ${resources.memoryLimitMb} MB memory limit, ${resources.cpuShare?.toFixed(3)} vCPU during invokes (1769 MB = 1 vCPU), burst CPU during Init`;
 }
 
+/** One line: what the environments see, Lambda's paths and addresses or the host's and why. */
+function isolationLine(isolation: Sandbox['isolation']): string {
+  if (!isolation.isolated) return `host's filesystem and network: ${isolation.reason}`;
+  return "Lambda's through namespaces: code at /var/task, layers at /opt, a private /tmp, APIs at 127.0.0.1:9001";
+}
+
 async function main(): Promise<void> {
   let config: SandboxConfig;
   try {
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
     passthrough: config.passthrough,
     freeze: config.freeze,
     unconstrained: config.unconstrained,
+    shareHost: config.shareHost,
     idleTimeoutMs: config.idleTimeoutMs,
     region: config.region,
     logFormat: config.logFormat,
@@ -136,6 +143,7 @@ async function main(): Promise<void> {
       `  function       ${config.functionName} (${relative(config.codeDir)}, ${config.handler}, ${config.memoryMb} MB, ${config.timeoutSec} s${config.reservedConcurrency === undefined ? '' : `, reserved concurrency ${config.reservedConcurrency}`})`,
       `  runtime        Node ${sandbox.node.version} (${sandbox.node.source === 'package' ? sandbox.node.path : "the host's"})${sandbox.node.notice ? `\n  notice         ${sandbox.node.notice}` : ''}`,
       `  resources      ${resourcesLine(sandbox.resources)}`,
+      `  environments   ${isolationLine(sandbox.isolation)}`,
       `  versions       HTTP API -> alias ${sandbox.alias} -> version ${served} (${relative(config.codeDir)} as copied at start; a rebuild reaches only $LATEST)`,
       `  Invoke API     ${sandbox.lambdaUrl}  (aws lambda invoke --endpoint-url ${sandbox.lambdaUrl} --function-name ${config.functionName}:${sandbox.alias} out.json; no qualifier: $LATEST)`,
       `  DynamoDB       ${sandbox.dynamodbEndpoint}${config.dynamodbEndpoint ? '' : config.inMemory ? ' (in memory)' : ` (${relative(path.join(config.stateDir, 'dynamodb'))})`}`,

@@ -81,6 +81,8 @@ export interface SandboxConfig {
   readonly freeze: boolean;
   /** `--unconstrained`: no CPU share or memory limit even where cgroups allow them. */
   readonly unconstrained: boolean;
+  /** `--share-host`: the host's filesystem and network even where namespaces give Lambda's. */
+  readonly shareHost: boolean;
   readonly idleTimeoutMs: number;
   readonly inMemory: boolean;
   readonly host: string;
@@ -128,6 +130,8 @@ Runs a function in a local Lambda sandbox behind an API Gateway HTTP API and the
   --layer DIR            extra layer directory, repeatable (dist/layer is always included)
   --no-freeze            do not freeze environments between invokes
   --unconstrained        no CPU share or memory limit, even where cgroups allow them
+  --share-host           run code where it lies, on the host's network, even where namespaces
+                         give each environment Lambda's /var/task, /opt, /tmp and 127.0.0.1
   --idle-timeout S       shut an environment down after S idle seconds (default: 300)
   --in-memory            keep the embedded DynamoDB in memory instead of .local/dynamodb
   --state-dir DIR        where logs, metrics, traces and DynamoDB data go (default: .local)
@@ -243,6 +247,7 @@ export function readSandboxConfig(
     layer: { type: 'string', multiple: true },
     'no-freeze': { type: 'boolean' },
     unconstrained: { type: 'boolean' },
+    'share-host': { type: 'boolean' },
     'idle-timeout': { type: 'string' },
     'in-memory': { type: 'boolean' },
     'state-dir': { type: 'string' },
@@ -335,6 +340,7 @@ export function readSandboxConfig(
     passthrough,
     freeze: values['no-freeze'] !== true,
     unconstrained: values.unconstrained === true,
+    shareHost: values['share-host'] === true,
     idleTimeoutMs: idleTimeoutSec * 1000,
     inMemory: values['in-memory'] === true,
     host: '127.0.0.1',

@@ -15,8 +15,10 @@ import { startDynamoDBMetering } from './dynamodb-metering';
 import { environmentResources } from './environment/cgroup-probe';
 import { functionVersion } from './environment/environment-variables';
 import { FunctionPool } from './environment/function-pool';
+import { isolationSupport } from './environment/isolation/isolation-probe';
 import { type RuntimeNode, runtimeNode } from './environment/runtime-node';
 import type {
+  EnvironmentIsolation,
   EnvironmentResources,
   FunctionDefinition,
   LogEntry,
@@ -75,6 +77,11 @@ export interface SandboxOptions {
    * (see {@link Sandbox.resources}). @default false
    */
   readonly unconstrained?: boolean;
+  /**
+   * Run the environments on the host's filesystem and network even where namespaces would give
+   * each Lambda's (see {@link Sandbox.isolation}). @default false
+   */
+  readonly shareHost?: boolean;
   /** @default 300_000 */
   readonly idleTimeoutMs?: number;
   /** @default 'us-east-1' */
@@ -134,6 +141,12 @@ export interface Sandbox {
    * unconstrained and why (no cgroup v1, not root, turned off...).
    */
   readonly resources: EnvironmentResources;
+  /**
+   * What the execution environments see: Lambda's filesystem and network through namespaces
+   * (`/var/task`, `/opt`, a private `/tmp`, their own `127.0.0.1`), or the host's and why (not
+   * Linux, not root, a tool missing, turned off).
+   */
+  readonly isolation: EnvironmentIsolation;
   /** Published versions and aliases; version 1 and the alias exist from the start. */
   readonly versions: FunctionVersions;
   /** The alias the HTTP API integrates. */
@@ -150,6 +163,13 @@ export interface Sandbox {
   readonly logs: LogSink;
   /** Stops the front doors, shuts the environments down (2 s deadline), flushes and closes everything. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What the environments will see: Lambda's view where namespaces are available and not turned off. */
+async function environmentIsolation(shareHost: boolean): Promise<EnvironmentIsolation> {
+  if (shareHost) return { isolated: false, reason: 'turned off (shareHost option)' };
+  const support = await isolationSupport();
+  return support.available ? { isolated: true } : { isolated: false, reason: support.reason };
 }
 
 async function listening<T>(what: string, port: number, start: () => Promise<T>): Promise<T> {
@@ -258,6 +278,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     );
     cleanups.push(logsApi.close);
 
+    const standIns = {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbMetering.endpoint,
+      AWS_ENDPOINT_URL_XRAY: xrayHttp.url,
+      AWS_XRAY_DAEMON_ADDRESS: daemon.address,
+      AWS_ENDPOINT_URL_LOGS: logsApi.url,
+    };
+    // Endpoints of the sandbox's own and of its environment point at this machine; the
+    // function's configured variables are read as Lambda reads them.
+    const configuredNames = new Set(Object.keys(options.environment ?? {}));
+    const sandboxEndpoints = [...Object.keys(standIns), ...Object.keys(options.passthrough ?? {})].filter(
+      (name) => !configuredNames.has(name),
+    );
     const definition: FunctionDefinition = {
       name: functionName,
       codeDir: path.resolve(options.codeDir ?? DEFAULTS.codeDir),
@@ -267,10 +299,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       layers: (options.layers ?? [DEFAULTS.layerDir]).map((layer) => path.resolve(layer)),
       environment: {
         TABLE_NAME: tableName,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamodbMetering.endpoint,
-        AWS_ENDPOINT_URL_XRAY: xrayHttp.url,
-        AWS_XRAY_DAEMON_ADDRESS: daemon.address,
-        AWS_ENDPOINT_URL_LOGS: logsApi.url,
+        ...standIns,
         ...configured,
         // A passed-through name of the same DynamoDB still goes through the metering proxy.
         ...(configured.AWS_ENDPOINT_URL_DYNAMODB === upstream
@@ -280,12 +309,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       concurrency: options.concurrency ?? DEFAULTS.concurrency,
       freeze: options.freeze ?? true,
       ...(options.unconstrained ? { unconstrained: true } : {}),
+      ...(options.shareHost ? { shareHost: true } : {}),
+      sandboxEndpoints,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutSec * 1000,
       region,
       ...(options.logFormat ? { logFormat: options.logFormat } : {}),
     };
 
     const resources = await environmentResources(definition.memoryMb, options.unconstrained === true);
+    const isolation = await environmentIsolation(options.shareHost === true);
 
     const lambdaMetrics = new LambdaMetrics({
       functionName,
@@ -391,6 +423,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       definition,
       node: runtimeNode(),
       resources,
+      isolation,
       versions,
       alias,
       paths,

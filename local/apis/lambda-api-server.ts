@@ -15,12 +15,13 @@ export const LAMBDA_API_PORT = 9001;
 
 export type LambdaApiHost = RuntimeApiHost & ExtensionsApiHost & TelemetryApiHost;
 
-/** Listens on `address:port`; rejects with the listen error (EADDRINUSE) so the caller can pick another address. */
-export async function startLambdaApiServer(
-  host: LambdaApiHost,
-  address: string,
-  port = LAMBDA_API_PORT,
-): Promise<Server> {
+/** Where the server listens: `address:port`, or a Unix socket an environment's gateway forwards `127.0.0.1:9001` to. */
+export type LambdaApiListen =
+  | { readonly address: string; readonly port: number }
+  | { readonly socketPath: string };
+
+/** Listens; rejects with the listen error (EADDRINUSE) so the caller can pick another address. */
+export async function startLambdaApiServer(host: LambdaApiHost, where: LambdaApiListen): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (isRuntimeApiPath(path)) void handleRuntimeApi(req, res, path, host);
@@ -36,7 +37,17 @@ export async function startLambdaApiServer(
   server.headersTimeout = 0;
   server.keepAliveTimeout = 0;
   server.timeout = 0;
-  await listen(server, port, address);
+  if ('socketPath' in where) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } else {
+    await listen(server, where.port, where.address);
+  }
   return server;
 }
 

@@ -3,6 +3,7 @@
  * of platform, function and extension events to each subscriber, honouring its buffering.
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pause } from '../../common/deadline';
 import { InvalidRequestError, NotFoundError } from './api-error';
 import { header, parseJson, readBody, sendError } from './http-exchange';
@@ -147,8 +148,14 @@ function parseSubscribeRequest(body: Buffer): SubscribeRequest {
   };
 }
 
-/** Host names that mean "this execution environment" in a destination. */
-const SANDBOX_HOSTS = new Set(['sandbox', 'sandbox.localdomain']);
+/**
+ * Host names that mean "this execution environment" in a destination: Lambda's documented
+ * `sandbox.localdomain`, and loopback, which inside an environment is the environment's own.
+ */
+const SANDBOX_HOSTS = new Set(['sandbox', 'sandbox.localdomain', 'localhost', '127.0.0.1']);
+
+/** Opens a TCP connection to `port` on the environment's own loopback. */
+export type EnvironmentLoopback = (port: number) => Socket;
 
 /** Lambda retries a failed delivery; after these attempts the batch is dropped and reported. */
 const DELIVERY_ATTEMPTS = 3;
@@ -181,13 +188,16 @@ export class TelemetryDelivery {
   private closed = false;
   private dropped = { records: 0, bytes: 0 };
   private readonly url: URL;
+  /** How to reach the destination when it is the environment itself. */
+  private readonly connectInside: (() => Socket) | undefined;
 
   constructor(
     readonly subscription: SubscribeRequest,
-    environmentAddress: string,
+    loopback: EnvironmentLoopback,
   ) {
     this.url = new URL(subscription.destination.URI);
-    if (SANDBOX_HOSTS.has(this.url.hostname)) this.url.hostname = environmentAddress;
+    const port = Number(this.url.port || 80);
+    if (SANDBOX_HOSTS.has(this.url.hostname)) this.connectInside = () => loopback(port);
   }
 
   /** Whether this subscriber wants events of this category. */
@@ -311,6 +321,7 @@ export class TelemetryDelivery {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'content-length': body.length },
           timeout: DELIVERY_TIMEOUT_MS,
+          ...(this.connectInside ? { createConnection: this.connectInside } : {}),
         },
         (res) => {
           res.resume();

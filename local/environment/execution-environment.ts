@@ -1,6 +1,8 @@
 /**
- * One execution environment: its loopback address and Lambda APIs, and the Invoke and Shutdown
+ * One execution environment: its view of the machine and Lambda APIs, and the Invoke and Shutdown
  * sequences with the rules of the Lambda platform. The pieces it is made of:
+ * - `environment-view.ts`, `isolation/`: where namespaces are available, the environment's own
+ *   filesystem and network, as Lambda's (else the host's, with a loopback address of its own);
  * - `lifecycle.ts`: the one state the environment is in and the failures of the current phase;
  * - `init-phase.ts`: Init, with its registration barrier and time limit;
  * - `runtime-api-host.ts`, `extensions-api-host.ts`, `telemetry-api-host.ts` (joined in
@@ -13,6 +15,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
+import { connect } from 'node:net';
 import type { ShutdownReason } from '../apis/extensions-api';
 import {
   closeLambdaApiServer,
@@ -20,19 +23,25 @@ import {
   type LambdaApiHost,
   startLambdaApiServer,
 } from '../apis/lambda-api-server';
+import type { EnvironmentLoopback } from '../apis/telemetry-api';
+import { nodeRuntimeEntry, RUNTIME_DIR } from '../node-runtime/runtime-bundle';
 import { cgroupSupport } from './cgroup-probe';
 import { EnvironmentCgroup } from './environment-cgroup';
 import { functionArn, functionVersion, logStreamName } from './environment-variables';
+import { type EnvironmentView, lambdaView, sandboxEndpoints, sharedView } from './environment-view';
 import { ExtensionRegistry } from './extension-registry';
 import { EnvironmentExtensionsApi } from './extensions-api-host';
 import { INIT_LIMIT_MS, type InitResult, runInit } from './init-phase';
 import { errorPayload, faultOutcome, newInvocation, type Outcome, timeoutFault } from './invocation';
+import { EnvironmentNamespace } from './isolation/environment-namespace';
+import { isolationSupport } from './isolation/isolation-probe';
 import { lambdaApiHost } from './lambda-api-host';
 import { type InitPhase, Lifecycle } from './lifecycle';
 import { LogTail } from './log-tail';
 import { PlatformTelemetry } from './platform-telemetry';
 import { type ProcessFault, ProcessSupervisor } from './process-supervisor';
 import { EnvironmentRuntimeApi } from './runtime-api-host';
+import { runtimeNode } from './runtime-node';
 import { EnvironmentTelemetryApi } from './telemetry-api-host';
 import { type InvocationTrace, invocationTrace } from './trace-header';
 import type { FunctionDefinition, InvokeInput, InvokeOutput, SandboxObserver } from './types';
@@ -49,7 +58,6 @@ function randomLoopback(): string {
  */
 export class ExecutionEnvironment {
   readonly id: string;
-  address = '';
   readonly logStreamName: string;
   private readonly arn: string;
   private server: Server | undefined;
@@ -63,6 +71,14 @@ export class ExecutionEnvironment {
   private readonly logTail = new LogTail();
   /** The environment's cgroups, where they are available and not turned off. */
   private cgroup: EnvironmentCgroup | undefined;
+  /** The environment's namespaces, where they are available and not turned off. */
+  private namespace: EnvironmentNamespace | undefined;
+  /** What the processes see; set by `start`. */
+  private view: EnvironmentView | undefined;
+  /** The environment's own loopback, for Telemetry API deliveries; set by `start`. */
+  private loopback: EnvironmentLoopback = () => {
+    throw new Error('the environment has not started');
+  };
 
   /** The running invoke phase (with its Init, if any), until it settles. */
   private phase: Promise<void> | undefined;
@@ -96,11 +112,8 @@ export class ExecutionEnvironment {
       this.supervisor,
       this.telemetry,
     );
-    const telemetryApi = new EnvironmentTelemetryApi(
-      this.lifecycle,
-      extensionsApi,
-      this.telemetry,
-      () => this.address,
+    const telemetryApi = new EnvironmentTelemetryApi(this.lifecycle, extensionsApi, this.telemetry, (port) =>
+      this.loopback(port),
     );
     this.apiHost = lambdaApiHost(this.runtimeApi, extensionsApi, telemetryApi);
   }
@@ -115,29 +128,66 @@ export class ExecutionEnvironment {
     return this.supervisor.processIds;
   }
 
-  /** Binds the environment's Lambda APIs on a fresh loopback address and makes its cgroups. */
+  /** The paths and addresses the environment's processes see (Lambda's, or the host's). */
+  get kind(): EnvironmentView['kind'] | undefined {
+    return this.view?.kind;
+  }
+
+  /**
+   * Gives the environment its namespaces (or else a fresh loopback address), serves its Lambda
+   * APIs and makes its cgroups.
+   */
   async start(): Promise<void> {
+    const isolation = this.def.shareHost ? undefined : await isolationSupport();
+    try {
+      if (isolation?.available) await this.startIsolated();
+      else await this.startShared();
+      if (this.def.unconstrained) return;
+      const support = await cgroupSupport();
+      if (!support.available) return;
+      this.cgroup = await EnvironmentCgroup.create(support.parents, this.id, this.def.memoryMb);
+      this.supervisor.constrain(this.cgroup);
+    } catch (error) {
+      if (this.server) await closeLambdaApiServer(this.server);
+      this.server = undefined;
+      await this.namespace?.remove();
+      this.namespace = undefined;
+      throw error;
+    }
+  }
+
+  private async startIsolated(): Promise<void> {
+    const endpoints = sandboxEndpoints(this.def);
+    // /var/runtime is the bundle's directory: it must exist before it is mounted.
+    await nodeRuntimeEntry();
+    const namespace = await EnvironmentNamespace.create({
+      id: this.id,
+      codeDir: this.def.codeDir,
+      layers: this.def.layers,
+      runtimeDir: RUNTIME_DIR,
+      nodeBinary: runtimeNode().path,
+      egressPorts: endpoints.ports,
+      ...(endpoints.xrayDaemon ? { xrayDaemon: endpoints.xrayDaemon } : {}),
+    });
+    this.namespace = namespace;
+    this.server = await startLambdaApiServer(this.apiHost, { socketPath: namespace.lambdaApiSocket });
+    this.supervisor.enter(namespace);
+    this.view = lambdaView(endpoints);
+    this.loopback = (port) => namespace.connect(port);
+  }
+
+  private async startShared(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const address = randomLoopback();
       try {
-        this.server = await startLambdaApiServer(this.apiHost, address, LAMBDA_API_PORT);
-        this.address = address;
-        break;
+        this.server = await startLambdaApiServer(this.apiHost, { address, port: LAMBDA_API_PORT });
+        this.view = sharedView(this.def, address);
+        this.loopback = (port) => connect(port, address);
+        return;
       } catch (error) {
         if (attempt >= 20 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
       }
     }
-    if (this.def.unconstrained) return;
-    const support = await cgroupSupport();
-    if (!support.available) return;
-    try {
-      this.cgroup = await EnvironmentCgroup.create(support.parents, this.id, this.def.memoryMb);
-    } catch (error) {
-      await closeLambdaApiServer(this.server);
-      this.server = undefined;
-      throw error;
-    }
-    this.supervisor.constrain(this.cgroup);
   }
 
   /**
@@ -200,6 +250,8 @@ export class ExecutionEnvironment {
     await this.cgroup?.remove();
     if (this.server) await closeLambdaApiServer(this.server);
     this.server = undefined;
+    await this.namespace?.remove();
+    this.namespace = undefined;
   }
 
   private async runInvoke(input: InvokeInput, answer: (output: InvokeOutput) => void): Promise<void> {
@@ -289,7 +341,7 @@ export class ExecutionEnvironment {
     return runInit(
       {
         def: this.def,
-        address: this.address,
+        view: this.view ?? sharedView(this.def, '127.0.0.1'),
         logStreamName: this.logStreamName,
         lifecycle: this.lifecycle,
         extensions: this.extensions,

@@ -4,16 +4,16 @@
  * and Init ends when the runtime and every extension have called `next`, or fails at the first
  * error, crash or at its time limit.
  */
-import { LAMBDA_API_PORT } from '../apis/lambda-api-server';
-import { nodeRuntimeEntry, RUNTIME_DIR } from '../node-runtime/runtime-bundle';
+import path from 'node:path';
+import { nodeRuntimeEntry } from '../node-runtime/runtime-bundle';
 import { type EnvironmentFacts, extensionVariables, runtimeVariables } from './environment-variables';
+import { type EnvironmentView, extensionPath } from './environment-view';
 import type { ExtensionRegistry } from './extension-registry';
 import { errorPayload } from './invocation';
 import { findBootstrap, findExtensions } from './layer-extensions';
 import type { InitPhase, Lifecycle } from './lifecycle';
 import type { PlatformTelemetry } from './platform-telemetry';
 import type { ProcessSupervisor } from './process-supervisor';
-import { runtimeNode } from './runtime-node';
 import type { FunctionDefinition, InvokeStatus } from './types';
 
 /** Lambda limits Init to 10 s (on-demand). */
@@ -31,8 +31,8 @@ export interface InitResult {
 /** What an Init works with. */
 export interface InitContext {
   readonly def: FunctionDefinition;
-  /** The environment's loopback address, for `AWS_LAMBDA_RUNTIME_API`. */
-  readonly address: string;
+  /** The paths and addresses the environment's processes see. */
+  readonly view: EnvironmentView;
   readonly logStreamName: string;
   readonly lifecycle: Lifecycle;
   readonly extensions: ExtensionRegistry;
@@ -54,27 +54,26 @@ export async function runInit(context: InitContext, phase: InitPhase, limitMs: n
   lifecycle.beginInit(phase);
   telemetry.initStart(phase);
 
-  const facts: EnvironmentFacts = {
-    def,
-    address: context.address,
-    apiPort: LAMBDA_API_PORT,
-    logStreamName: context.logStreamName,
-    runtimeDir: undefined,
-  };
+  const { view } = context;
+  const facts: EnvironmentFacts = { def, view, logStreamName: context.logStreamName, managedRuntime: false };
   const failed = () => lifecycle.fault !== undefined || lifecycle.initError !== undefined;
   const executables = await findExtensions(def.layers);
-  supervisor.startExtensions(executables, { cwd: def.codeDir, env: extensionVariables(facts) });
+  supervisor.startExtensions(
+    executables.map((e) => ({ ...e, path: extensionPath(view, e.name, e.path) })),
+    { cwd: view.taskRoot, env: extensionVariables(facts) },
+  );
   let completed = await lifecycle.waitUntil(
     () => failed() || extensions.allRegistered(supervisor.externalNames),
     deadline - performance.now(),
   );
   if (completed && !failed()) {
     const bootstrap = await findBootstrap(def.codeDir);
+    const entry = path.join(view.runtimeDir, path.basename(await nodeRuntimeEntry()));
     supervisor.startRuntime({
-      command: bootstrap ?? runtimeNode().path,
-      args: bootstrap ? [] : [await nodeRuntimeEntry()],
-      cwd: def.codeDir,
-      env: runtimeVariables({ ...facts, runtimeDir: bootstrap ? undefined : RUNTIME_DIR }),
+      command: bootstrap ? path.join(view.taskRoot, 'bootstrap') : view.nodeBinary,
+      args: bootstrap ? [] : [entry],
+      cwd: view.taskRoot,
+      env: runtimeVariables({ ...facts, managedRuntime: !bootstrap }),
     });
     completed = await lifecycle.waitUntil(
       () => failed() || (lifecycle.state.kind === 'initializing' && extensions.allCalledNext()),

@@ -10,6 +10,7 @@ import type { ShutdownReason } from '../apis/extensions-api';
 import type { CpuMode, EnvironmentCgroup } from './environment-cgroup';
 import { EnvironmentProcess, type ProcessExit, peakResidentKb } from './environment-process';
 import type { ExtensionRegistry } from './extension-registry';
+import type { EnvironmentNamespace } from './isolation/environment-namespace';
 import type { ExtensionExecutable } from './layer-extensions';
 import type { InvokeStatus } from './types';
 
@@ -79,12 +80,18 @@ export class ProcessSupervisor {
   /** The highest memory use measured so far, in kB, across all of the environment's Inits. */
   private peakKb = 0;
   private cgroup: EnvironmentCgroup | undefined;
+  private namespace: EnvironmentNamespace | undefined;
 
   constructor(private readonly callbacks: SupervisorCallbacks) {}
 
   /** Runs every process started from now on in the environment's cgroups. */
   constrain(cgroup: EnvironmentCgroup): void {
     this.cgroup = cgroup;
+  }
+
+  /** Runs every process started from now on in the environment's namespaces (paths are then Lambda's). */
+  enter(namespace: EnvironmentNamespace): void {
+    this.namespace = namespace;
   }
 
   /** Names of the external extension executables started for the current Init. */
@@ -213,8 +220,12 @@ export class ProcessSupervisor {
   }
 
   private spawn(launch: ProcessLaunch, onLine: (line: string) => void): EnvironmentProcess {
-    const { command, args } = this.cgroup ? this.cgroup.launch(launch.command, launch.args) : launch;
-    return new EnvironmentProcess({ ...launch, command, args, onLine });
+    // nsenter, then the cgroup's shell, each exec the next: the pid spawned is the process's own.
+    const entered = this.namespace
+      ? { ...this.namespace.launch(launch.command, launch.args, launch.cwd), cwd: '/' }
+      : launch;
+    const { command, args } = this.cgroup ? this.cgroup.launch(entered.command, entered.args) : entered;
+    return new EnvironmentProcess({ ...launch, cwd: entered.cwd, command, args, onLine });
   }
 
   /** A process ended: out of memory when the OOM killer ended it, else `errorType`. */

@@ -4,7 +4,12 @@
  * speaks the HTTP and delivers; this decides.
  */
 import { ForbiddenError } from '../apis/api-error';
-import { type SubscribeRequest, type TelemetryApiHost, TelemetryDelivery } from '../apis/telemetry-api';
+import {
+  type EnvironmentLoopback,
+  type SubscribeRequest,
+  type TelemetryApiHost,
+  TelemetryDelivery,
+} from '../apis/telemetry-api';
 import type { EnvironmentExtensionsApi } from './extensions-api-host';
 import type { Lifecycle } from './lifecycle';
 import type { PlatformTelemetry } from './platform-telemetry';
@@ -14,8 +19,8 @@ export class EnvironmentTelemetryApi implements TelemetryApiHost {
     private readonly lifecycle: Lifecycle,
     private readonly extensionsApi: EnvironmentExtensionsApi,
     private readonly telemetry: PlatformTelemetry,
-    /** The environment's loopback address: `sandbox.localdomain` in a destination URI means it. */
-    private readonly address: () => string,
+    /** The environment's own loopback: `sandbox.localdomain` in a destination URI means it. */
+    private readonly loopback: EnvironmentLoopback,
   ) {}
 
   checkIdentifier(identifier: string | undefined): string {
@@ -31,7 +36,7 @@ export class EnvironmentTelemetryApi implements TelemetryApiHost {
     }
     const extension = this.extensionsApi.extension(identifier);
     extension.delivery?.close();
-    const delivery = new TelemetryDelivery(request, this.address());
+    const delivery = new TelemetryDelivery(request, this.loopback);
     // Events of this Init that happened before the subscription are delivered too.
     this.telemetry.replayInit(delivery);
     extension.delivery = delivery;

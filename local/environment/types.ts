@@ -44,6 +44,21 @@ export interface FunctionDefinition {
    * @default false
    */
   unconstrained?: boolean;
+  /**
+   * Run on the host's filesystem and network even where namespaces would give each environment
+   * Lambda's (`/var/task`, `/opt`, a private `/tmp`, its own `127.0.0.1`).
+   * @default false
+   */
+  shareHost?: boolean;
+  /**
+   * Variables of {@link environment} whose loopback addresses are the sandbox's own services (its
+   * stand-ins' endpoints, variables passed through from its own environment). In an environment
+   * with its own network they are rewritten to where the sandbox is reached from inside, and
+   * `AWS_XRAY_DAEMON_ADDRESS` to Lambda's daemon address; in every other variable, as in Lambda,
+   * `127.0.0.1` and `localhost` mean the environment itself.
+   * @default none
+   */
+  sandboxEndpoints?: readonly string[];
   /** An environment idle this long is shut down (reason `spindown`). */
   idleTimeoutMs: number;
   /** `AWS_REGION` / `AWS_DEFAULT_REGION`, and the region in ARNs. */
@@ -76,6 +91,13 @@ export interface EnvironmentResources {
   /** The memory limit of an environment (runtime and extensions together). */
   readonly memoryLimitMb?: number;
 }
+
+/** What the environments of a function see. */
+export type EnvironmentIsolation =
+  /** Each has its own mount and network namespace: Lambda's paths and addresses. */
+  | { readonly isolated: true }
+  /** They share the host's filesystem and network; `reason` says why, in one line. */
+  | { readonly isolated: false; readonly reason: string };
 
 /** One synchronous (RequestResponse) invocation. */
 export interface InvokeInput {

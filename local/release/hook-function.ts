@@ -98,6 +98,14 @@ export async function runBeforeAllowTrafficHook(
       AWS_ENDPOINT_URL_LAMBDA: sandbox.lambdaUrl,
       AWS_ENDPOINT_URL_CODEDEPLOY: options.codeDeploy.url,
     },
+    // Every endpoint the hook gets is one of the sandbox's.
+    sandboxEndpoints: [
+      ...Object.keys(sandbox.definition.environment).filter((key) => key.startsWith('AWS_ENDPOINT_URL_')),
+      'AWS_XRAY_DAEMON_ADDRESS',
+      'AWS_ENDPOINT_URL_LAMBDA',
+      'AWS_ENDPOINT_URL_CODEDEPLOY',
+    ],
+    ...(sandbox.definition.shareHost ? { shareHost: true } : {}),
     concurrency: 1,
     freeze: sandbox.definition.freeze,
     idleTimeoutMs: sandbox.definition.idleTimeoutMs,

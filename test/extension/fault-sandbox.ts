@@ -10,20 +10,22 @@ import { type Sandbox, startSandbox } from '../../local/sandbox';
  * the built extension layer. Query string: `spans` (per request, default 2) and `requests`
  * (default 1) POSTed as OTLP/JSON to the extension's receiver under the invocation's trace
  * header, each awaited so the test knows they were accepted; `kill=1` SIGKILLs the extension
- * process of this environment first (found in /proc by its launcher name and its Runtime API
- * address). Answers `{pid, accepted, rejected}` with the OTLP partial-success counts.
+ * process of this environment first (found in /proc by its launcher name, its Runtime API
+ * address and its network namespace: environments with their own all use 127.0.0.1:9001). Answers `{pid, accepted, rejected}` with the OTLP partial-success counts.
  */
 const PROBE_FUNCTION = `
 import { request } from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 const hex = (n) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');
 function killExtension() {
   const api = 'AWS_LAMBDA_RUNTIME_API=' + process.env.AWS_LAMBDA_RUNTIME_API;
+  const network = readlinkSync('/proc/self/ns/net');
   for (const pid of readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))) {
     try {
       const cmdline = readFileSync('/proc/' + pid + '/cmdline', 'utf8');
       const environ = readFileSync('/proc/' + pid + '/environ', 'utf8').split('\\0');
-      if (cmdline.includes('telemetry-extension') && environ.includes(api) && Number(pid) !== process.pid) {
+      const sameNetwork = readlinkSync('/proc/' + pid + '/ns/net') === network;
+      if (cmdline.includes('telemetry-extension') && environ.includes(api) && sameNetwork && Number(pid) !== process.pid) {
         process.kill(Number(pid), 'SIGKILL');
       }
     } catch {}
@@ -31,7 +33,7 @@ function killExtension() {
 }
 function send(body) {
   return new Promise((resolve) => {
-    const req = request('http://' + process.env.TELEMETRY_RECEIVER_ADDRESS + '/v1/traces',
+    const req = request('http://' + (process.env.TELEMETRY_RECEIVER_ADDRESS ?? '127.0.0.1:4318') + '/v1/traces',
       { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -96,7 +98,8 @@ export async function startProbeSandbox(environment: Record<string, string>): Pr
     handler: 'index.handler',
     timeoutSec: 10,
     concurrency: 1,
-    environment,
+    // As if set in the sandbox's own environment: a backend's loopback URL is this machine's.
+    passthrough: environment,
   });
   const root = `1-${Math.floor(Date.now() / 1000).toString(16)}-${Math.random().toString(16).slice(2, 14).padEnd(12, '0')}000000000000`;
   const values = async (metricName: string, reason?: string) => {

@@ -49,6 +49,8 @@ async function startWithLayer(
     timeoutSec: 10,
     layers: [layerDir],
     environment: options.environment ?? {},
+    // The extension's Node process is found by the path it started from: the host's view.
+    shareHost: true,
     createRunner: (definition, observer) =>
       new FunctionPool(definition, {
         onLog: (entry) => observer.onLog(entry),

@@ -33,7 +33,7 @@ export const handler = async () => {
           attr('http.response.status_code', 500)],
         status: { code: 2, message: 'Internal error' } },
     ];
-    const req = request('http://' + process.env.TELEMETRY_RECEIVER_ADDRESS + '/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const req = request('http://' + (process.env.TELEMETRY_RECEIVER_ADDRESS ?? '127.0.0.1:4318') + '/v1/traces', { method: 'POST', headers: { 'content-type': 'application/json' } });
     req.on('error', () => {});
     req.end(JSON.stringify({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'probe')] }, scopeSpans: [{ scope: { name: 'probe' }, spans }] }] }));
   }

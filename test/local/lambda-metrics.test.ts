@@ -99,7 +99,8 @@ describe('throttling at the reserved concurrency', () => {
     // when a caller has its answer, as in Lambda; each test starts while the last one's may run.
     ({ sandbox, stateDir } = await started(async (dir) => {
       const { layer, environment } = await postInvokeWorkLayer(dir);
-      return { layers: [layer], environment, reservedConcurrency: 1 };
+      // The recorder runs from this checkout and writes to the test's directory: the host's view.
+      return { layers: [layer], environment, reservedConcurrency: 1, shareHost: true };
     }));
     lambda = new LambdaClient({
       endpoint: sandbox.lambdaUrl,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../local/config';
 import { cgroupSupport } from '../../local/environment/cgroup-probe';
+import { isolationSupport } from '../../local/environment/isolation/isolation-probe';
 
 const ECHO = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
 
@@ -78,7 +79,12 @@ describe('sandbox CLI', () => {
     // Act
     const response = await fetch(`${url}/todos/1`);
     const consolePage = await fetch(consoleUrl);
-    const before = await processesWith(`AWS_ENDPOINT_URL_XRAY=${xrayEndpoint}`);
+    // Inside an environment of its own the endpoint is the sandbox's address there, same port.
+    const isolation = await isolationSupport();
+    const marker = isolation.available
+      ? `AWS_ENDPOINT_URL_XRAY=http://169.254.79.1:${new URL(xrayEndpoint).port}`
+      : `AWS_ENDPOINT_URL_XRAY=${xrayEndpoint}`;
+    const before = await processesWith(marker);
     child.kill('SIGTERM');
     const code = await exited;
 
@@ -96,6 +102,12 @@ describe('sandbox CLI', () => {
     ]);
     expect(before.length).toBeGreaterThan(0);
     expect(code).toBe(0);
-    expect(await processesWith(`AWS_ENDPOINT_URL_XRAY=${xrayEndpoint}`)).toEqual([]);
+    // And one what they see: Lambda's filesystem and network, or why the host's.
+    expect(output.split('\n').filter((line) => line.startsWith('  environments '))).toEqual([
+      isolation.available
+        ? expect.stringMatching(/^ {2}environments +Lambda's through namespaces: code at \/var\/task/)
+        : `  environments   host's filesystem and network: ${isolation.reason}`,
+    ]);
+    expect(await processesWith(marker)).toEqual([]);
   });
 });

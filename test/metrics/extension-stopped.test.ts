@@ -73,7 +73,8 @@ describe('when the extension is stopped mid-run', () => {
   it('keeps every payload-size data point when the extension is killed between requests', async () => {
     // Prepare: not frozen between requests, so the extension can die while the environment is
     // idle (a process in a frozen cgroup would only take the signal at the next thaw).
-    recording = await startRecordingSandbox({ concurrency: 1, freeze: false });
+    // The extension's process is found by the path it started from: the host's view.
+    recording = await startRecordingSandbox({ concurrency: 1, freeze: false, shareHost: true });
     const { apiUrl } = recording.sandbox;
     const sizes: number[] = [];
     for (let i = 0; i < 3; i++) sizes.push(await post(apiUrl, 'before'.repeat(i + 1)));

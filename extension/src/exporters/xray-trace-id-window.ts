@@ -16,15 +16,15 @@ import type { ExportOutcome } from '../span-exporter';
  * X-Ray keeps trace data for 30 days and refuses trace ids whose time is older than that (the
  * OpenTelemetry collector's awsxray exporter names the same 30-day limit).
  */
-export const XRAY_TRACE_ID_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
+const XRAY_TRACE_ID_MAX_AGE_SECONDS = 30 * 24 * 60 * 60;
 /**
  * X-Ray does not document how far ahead a trace id time may be; the collector's awsxray
  * exporter allows 5 minutes of clock skew and so does this rule.
  */
-export const XRAY_TRACE_ID_MAX_SKEW_SECONDS = 5 * 60;
+const XRAY_TRACE_ID_MAX_SKEW_SECONDS = 5 * 60;
 
 /** The drop reason of spans withheld from X-Ray because it would refuse their trace id. */
-export const OUT_OF_WINDOW: DropReason = 'trace_id_out_of_window';
+const OUT_OF_WINDOW: DropReason = 'trace_id_out_of_window';
 
 /** The part of an export's outcome that reports `count` withheld spans (none when 0). */
 export function withheldOutcome(count: number): Pick<ExportOutcome, 'withheld'> {

@@ -131,6 +131,10 @@ export class SandboxHarness {
       freeze: true,
       idleTimeoutMs: 60_000,
       region: 'eu-west-1',
+      // The recorder writes what it saw to a directory of the test, and the tests call the
+      // environment's Lambda APIs from outside: both need the host's filesystem and network.
+      // The Lambda view itself is tested in lambda-view.test.ts and unchanged-code.test.ts.
+      shareHost: true,
       ...overrides,
       environment: {
         RECORDER_OUT: this.outDir,
