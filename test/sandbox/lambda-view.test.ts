@@ -5,6 +5,7 @@
  * the endpoints the variables name, the host's other services are not on the environment's
  * loopback, and `/tmp` is the environment's own and goes with it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,8 +47,9 @@ export const handler = async (event) => {
       hosts: readFileSync('/etc/hosts', 'utf8'),
     };
   } else if (probe === 'tmp') {
-    const before = existsSync('/tmp/lambda-view-marker');
-    writeFileSync('/tmp/lambda-view-marker', 'written inside');
+    const file = '/tmp/lambda-view-' + event.queryStringParameters.marker;
+    const before = existsSync(file);
+    writeFileSync(file, 'written inside');
     answer = { before };
   } else if (probe === 'daemon') {
     const [host, port] = process.env.AWS_XRAY_DAEMON_ADDRESS.split(':');
@@ -64,6 +66,8 @@ export const handler = async (event) => {
 
 let stateDir: string;
 let sandbox: Sandbox | undefined;
+/** The directory a sandbox process killed with SIGKILL left behind, with an environment's /tmp in it. */
+let staleRunDir: string;
 
 async function probe(name: string, query: Record<string, string> = {}): Promise<Record<string, unknown>> {
   if (!sandbox) throw new Error('no sandbox');
@@ -79,6 +83,9 @@ beforeAll(async () => {
   const codeDir = path.join(stateDir, 'code');
   await mkdir(codeDir);
   await writeFile(path.join(codeDir, 'index.mjs'), PROBE_FUNCTION);
+  const gone = spawnSync('true');
+  staleRunDir = path.join(tmpdir(), `lambda-sandbox-${gone.pid}`);
+  await mkdir(path.join(staleRunDir, '0123456789abcdef', 'tmp'), { recursive: true });
   sandbox = await startSandbox({
     inMemory: true,
     stateDir,
@@ -130,10 +137,18 @@ describe.skipIf(!support.available)(`an environment with Lambda's view${skipped}
     expect(seen.hosts).toMatch(/^127\.0\.0\.1\s.*\bsandbox\.localdomain\b/m);
   });
 
+  it('removes the environment directories of a sandbox process that died without exiting', async () => {
+    // Act: this process's first environment starts.
+    await probe('tmp', { marker: 'sweep' });
+
+    // Assess
+    expect(existsSync(staleRunDir)).toBe(false);
+  });
+
   it('keeps /tmp private to the environment and removes it with the environment', async () => {
     // Act
-    const first = await probe('tmp');
-    const second = await probe('tmp');
+    const first = await probe('tmp', { marker: 'private' });
+    const second = await probe('tmp', { marker: 'private' });
     const runDir = path.join(tmpdir(), `lambda-sandbox-${process.pid}`);
     const environmentsWhileRunning = await readdir(runDir);
     await sandbox?.close();
@@ -142,7 +157,7 @@ describe.skipIf(!support.available)(`an environment with Lambda's view${skipped}
     // Assess: the second invoke ran in the same environment and saw the first one's file; the
     // host's /tmp never had it, and the environment's directory went at shutdown.
     expect([first.before, second.before]).toEqual([false, true]);
-    expect(existsSync('/tmp/lambda-view-marker')).toBe(false);
+    expect(existsSync('/tmp/lambda-view-private')).toBe(false);
     expect(environmentsWhileRunning.length).toBeGreaterThan(0);
     expect(await readdir(runDir).catch(() => [])).toEqual([]);
   });

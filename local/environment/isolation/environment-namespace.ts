@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
-import { copyFile, link, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,13 +49,33 @@ const MAX_SOCKET_PATH = 107;
 const HOSTS = '127.0.0.1\tlocalhost sandbox.localdomain sandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n';
 
 /** Every environment directory of this sandbox process, removed when it exits, however it exits. */
+const RUN_DIR_NAME = /^lambda-sandbox-(\d+)$/;
 const runDir = path.join(tmpdir(), `lambda-sandbox-${process.pid}`);
 let exitHookInstalled = false;
 
-function installExitHook(): void {
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes this process's directories when it exits, and once the directories of sandbox
+ * processes that died without exiting (SIGKILL): their environments' `/tmp` would stay behind.
+ */
+async function installExitHook(): Promise<void> {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => rmSync(runDir, { recursive: true, force: true }));
+  const names = await readdir(tmpdir()).catch(() => []);
+  for (const name of names) {
+    const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid))
+      await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 export interface NamespaceOptions {
@@ -97,7 +117,7 @@ export class EnvironmentNamespace {
 
   /** Prepares the environment's directory (and its Lambda API socket's place), then the namespaces. */
   static async create(options: NamespaceOptions): Promise<EnvironmentNamespace> {
-    installExitHook();
+    await installExitHook();
     const dir = path.join(runDir, options.id.slice(0, 16));
     if (path.join(dir, SOCKETS.inbound).length > MAX_SOCKET_PATH)
       throw new Error(
