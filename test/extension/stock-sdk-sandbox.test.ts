@@ -88,9 +88,19 @@ const xrayTraceId = (traceId: string) => `1-${traceId.slice(0, 8)}-${traceId.sli
  * Bundles the fixture, runs it in a sandbox of one environment with `environment` as its
  * function variables, invokes it {@link INVOKES} times one after another, then closes the
  * sandbox (SHUTDOWN flushes what the extension still holds, and its final self-metrics).
+ * A run that fails removes its state directory, as no `afterAll` will know of it.
  */
 async function runStockSdkFunction(environment: Record<string, string>): Promise<StockSdkRun> {
   const stateDir = await mkdtemp(path.join(tmpdir(), 'stock-sdk-'));
+  try {
+    return await runInSandbox(stateDir, environment);
+  } catch (error) {
+    await rm(stateDir, { recursive: true, force: true, maxRetries: 5 });
+    throw error;
+  }
+}
+
+async function runInSandbox(stateDir: string, environment: Record<string, string>): Promise<StockSdkRun> {
   const codeDir = path.join(stateDir, 'task');
   await build({
     entryPoints: [FIXTURE],
