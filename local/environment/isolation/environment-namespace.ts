@@ -7,9 +7,9 @@
  * `127.0.0.1:9001` and the X-Ray daemon at `169.254.79.129:2000`.
  *
  * Made with maintained tools: util-linux's `unshare` runs `namespace-setup.sh` (mounts, iproute2
- * for the addresses) in the new namespaces, which then becomes the environment's gateway
- * (`gateway-main.ts`); every process of the environment enters with `nsenter`, so it keeps its
- * pid, process group and cgroups. (bubblewrap sandboxes one command at a time, while an
+ * for the addresses) in the new namespaces, which starts the environment's gateway
+ * (`gateway-main.ts`) and stays; every process of the environment enters with `nsenter`, so it
+ * keeps its pid, process group and cgroups. (bubblewrap sandboxes one command at a time, while an
  * environment is several processes started at different moments, and Debian 12's 0.8 cannot
  * merge directories.) The sandbox reaches in and the environment reaches out only through the
  * gateway's Unix sockets in the environment's directory.
@@ -17,7 +17,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,6 +40,8 @@ const gatewayBundle = onDemandBundle({
 });
 const SETUP_SCRIPT = readFileSync(path.join(sourceDir, 'namespace-setup.sh'), 'utf8');
 
+/** What `namespace-setup.sh` prints once every mount is made. */
+const MOUNTED_LINE = 'mounted';
 /** The gateway must be listening within this long, or the environment fails to start. */
 const READY_LIMIT_MS = 10_000;
 /** Unix socket paths are limited to 108 bytes on Linux (`sun_path`). */
@@ -106,7 +108,7 @@ function lowerDirs(layers: readonly string[]): string {
 export class EnvironmentNamespace {
   private constructor(
     private readonly dir: string,
-    private readonly gateway: ChildProcess,
+    private readonly holder: ChildProcess,
     private readonly egress: Server,
   ) {}
 
@@ -127,13 +129,13 @@ export class EnvironmentNamespace {
     const gatewayFile = path.join(dir, 'gateway.mjs');
     const bundle = await gatewayBundle();
     await link(bundle, gatewayFile).catch(() => copyFile(bundle, gatewayFile));
-    await writeFile(path.join(dir, 'hosts'), HOSTS);
+    await Promise.all(['root', 'tmp'].map((sub) => mkdir(path.join(dir, sub))));
     const egress = await serveEgress(path.join(dir, SOCKETS.egress), options);
     const config: GatewayConfig = {
       egressPorts: options.egressPorts,
       xrayDaemon: options.xrayDaemon !== undefined,
     };
-    const gateway = spawn(
+    const holder = spawn(
       'unshare',
       ['--mount', '--net', '--propagation', 'private', '--', 'sh', '-c', SETUP_SCRIPT],
       {
@@ -144,12 +146,15 @@ export class EnvironmentNamespace {
           RUNTIME_DIR: options.runtimeDir,
           LANG_DIR: path.dirname(path.dirname(options.nodeBinary)),
           OPT_LOWERDIR: lowerDirs(options.layers),
+          HOSTS,
           GATEWAY_CONFIG: JSON.stringify(config),
         },
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group: the setup shell and the gateway are stopped together.
+        detached: true,
       },
     );
-    const namespace = new EnvironmentNamespace(dir, gateway, egress);
+    const namespace = new EnvironmentNamespace(dir, holder, egress);
     try {
       await namespace.ready();
     } catch (error) {
@@ -159,9 +164,9 @@ export class EnvironmentNamespace {
     return namespace;
   }
 
-  /** The pid the environment's processes enter the namespaces of. */
+  /** The pid the environment's processes enter the namespaces of: the setup shell's. */
   get pid(): number {
-    return this.gateway.pid ?? 0;
+    return this.holder.pid ?? 0;
   }
 
   /** The command that runs `command` inside the namespaces, in `cwd` there; its pid is the command's. */
@@ -194,9 +199,13 @@ export class EnvironmentNamespace {
 
   /** Ends the gateway (the namespaces go with their last process) and removes the directory, `/tmp` included. */
   async remove(): Promise<void> {
-    if (this.gateway.exitCode === null && this.gateway.signalCode === null) {
-      const exited = new Promise((resolve) => this.gateway.once('exit', resolve));
-      this.gateway.kill('SIGKILL');
+    if (this.holder.exitCode === null && this.holder.signalCode === null) {
+      const exited = new Promise((resolve) => this.holder.once('exit', resolve));
+      try {
+        process.kill(-this.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
       await exited;
     }
     await new Promise<void>((resolve) => this.egress.close(() => resolve()));
@@ -206,7 +215,7 @@ export class EnvironmentNamespace {
   private ready(): Promise<void> {
     return new Promise((resolve, reject) => {
       let stderr = '';
-      this.gateway.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.holder.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
       });
       let stdout = '';
@@ -218,15 +227,15 @@ export class EnvironmentNamespace {
         clearTimeout(timer);
         reject(new Error(message));
       };
-      this.gateway.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.holder.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
-        if (stdout.includes(READY_LINE)) {
+        if (stdout.includes(READY_LINE) && stdout.includes(MOUNTED_LINE)) {
           clearTimeout(timer);
           resolve();
         }
       });
-      this.gateway.once('error', (error) => fail(`unshare could not start: ${error.message}`));
-      this.gateway.once('exit', (code) => {
+      this.holder.once('error', (error) => fail(`unshare could not start: ${error.message}`));
+      this.holder.once('exit', (code) => {
         const line = stderr.trim() || `exit status ${code}`;
         fail(`the environment's namespaces could not be set up: ${line}`);
       });
