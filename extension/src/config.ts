@@ -102,7 +102,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Lambda's extension name, the launcher's file name in `/opt/extensions/`. */
 const DEFAULT_EXTENSION_NAME = 'telemetry-extension';
 
-// The sandbox overrides both with per-environment loopback addresses.
+// Every interface of the execution environment, as the Telemetry API delivers to sandbox.localdomain.
 const DEFAULT_LISTENER_ADDRESS = `0.0.0.0:${DEFAULT_LISTENER_PORT}`;
 // In Lambda the daemon listens here, but extensions are not given AWS_XRAY_DAEMON_ADDRESS.
 const DEFAULT_XRAY_DAEMON_ADDRESS = '169.254.79.129:2000';
