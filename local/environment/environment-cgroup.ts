@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { pause } from '../../common/deadline';
 import type { CgroupDirs, Controller } from './cgroup-probe';
-import type { ProcessExit } from './environment-process';
+import { type ProcessExit, processAlive } from './environment-process';
 
 /** Lambda's ratio: a function with 1,769 MB has the equivalent of one vCPU. */
 const MB_PER_VCPU = 1_769;
@@ -98,15 +98,6 @@ async function removeCgroups(dirs: CgroupDirs): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes the cgroups of environments whose sandbox process is gone (it was killed before it
  * could shut down), and whatever still runs in them. A cgroup whose sandbox is alive, or that the
@@ -118,7 +109,7 @@ export async function sweepStaleCgroups(parents: CgroupDirs): Promise<void> {
     const names = await readdir(parent).catch(() => [] as string[]);
     for (const name of names) {
       const match = NAME.exec(name);
-      if (match && !alive(Number(match[1]))) stale.add(name);
+      if (match && !processAlive(Number(match[1]))) stale.add(name);
     }
   }
   for (const name of stale) {

@@ -43,6 +43,16 @@ function trackGroup(pid: number): void {
   });
 }
 
+/** Whether process `pid` exists (one of another user's counts: EPERM). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A spawned process and its group. */
 export class EnvironmentProcess {
   readonly exited: Promise<ProcessExit>;

@@ -11,16 +11,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInXRayTraceIdWindow } from '../../extension/src/exporters/xray-trace-id-window';
 import { EXTENSION_METRICS } from '../../extension/src/metric-names';
-import { FunctionPool } from '../../local/environment/function-pool';
-import { isolationSupport } from '../../local/environment/isolation/isolation-probe';
 import type { InvokeOutput, LogEntry } from '../../local/environment/types';
 import { readMetrics } from '../../local/logs/metric-store';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
 import { readStoredSegments } from '../../local/xray/trace-store';
+import { bundleFunction, lambdaViewSupport, recordingRunner } from '../support/lambda-view';
 import { waitForTrace } from '../support/sandbox-traces';
 
 const FIXTURE = path.resolve(
@@ -37,17 +35,8 @@ const INVOKES = 3;
 const SPANS_PER_INVOKE = 2;
 const OUT_OF_WINDOW = 'trace_id_out_of_window';
 
-// The same probe the sandbox uses: where environments cannot get their own 127.0.0.1 (not root,
-// no namespaces), the test skips and says why; in CI (`CI` set) it fails instead, so the
-// isolation is never left untested there.
-const support = await isolationSupport();
-if (!support.available && process.env.CI) {
-  throw new Error(`${support.reason} (CI must run the isolated-environment tests)`);
-}
-const skipped = support.available ? '' : ` (skipped: ${support.reason})`;
-
-// The ESM bundle needs a real `require` for the Node built-ins that CommonJS dependencies load.
-const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
+const support = await lambdaViewSupport();
+const { skipped } = support;
 
 /** What the fixture function answers. */
 interface Answer {
@@ -102,16 +91,7 @@ async function runStockSdkFunction(environment: Record<string, string>): Promise
 
 async function runInSandbox(stateDir: string, environment: Record<string, string>): Promise<StockSdkRun> {
   const codeDir = path.join(stateDir, 'task');
-  await build({
-    entryPoints: [FIXTURE],
-    outfile: path.join(codeDir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    banner: { js: REQUIRE_SHIM },
-    logLevel: 'warning',
-  });
+  await bundleFunction(FIXTURE, path.join(codeDir, 'index.mjs'));
   const outputs: InvokeOutput[] = [];
   const extensionLines: LogEntry[] = [];
   const sandbox = await startSandbox({
@@ -124,23 +104,12 @@ async function runInSandbox(stateDir: string, environment: Record<string, string
     stateDir,
     // The extension exports after each response, so SHUTDOWN has little left to flush.
     environment: { TELEMETRY_FLUSH: 'invocation', ...environment },
-    createRunner: (definition, observer) => {
-      const pool = new FunctionPool(definition, {
-        onLog(entry) {
-          if (entry.stream === 'extension') extensionLines.push(entry);
-          observer.onLog(entry);
-        },
-        onPlatformEvent: (environmentId, event) => observer.onPlatformEvent(environmentId, event),
-      });
-      return {
-        async invoke(input) {
-          const output = await pool.invoke(input);
-          outputs.push(output);
-          return output;
-        },
-        shutdown: () => pool.shutdown(),
-      };
-    },
+    createRunner: recordingRunner({
+      line: (entry) => {
+        if (entry.stream === 'extension') extensionLines.push(entry);
+      },
+      output: (output) => outputs.push(output),
+    }),
   });
   const lambda = new LambdaClient({
     endpoint: sandbox.lambdaUrl,

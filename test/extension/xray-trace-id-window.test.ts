@@ -130,16 +130,22 @@ function recordingWindow() {
   return { window, logged };
 }
 
+/** A PutTraceSegments exporter to the stand-in, with a recording window. */
+function recordingApiExporter() {
+  const { window, logged } = recordingWindow();
+  const exporter = new XRayApiExporter({
+    endpoint: xray.url,
+    region: 'eu-west-1',
+    credentials,
+    traceIdWindow: window,
+  });
+  return { exporter, logged };
+}
+
 describe('spans headed for X-Ray PutTraceSegments', () => {
   it('does not send stock-SDK spans, counts them as trace_id_out_of_window and logs that once', async () => {
     // Prepare
-    const { window, logged } = recordingWindow();
-    const exporter = new XRayApiExporter({
-      endpoint: xray.url,
-      region: 'eu-west-1',
-      credentials,
-      traceIdWindow: window,
-    });
+    const { exporter, logged } = recordingApiExporter();
     const { url, buffer, counters } = await startPipeline(exporter);
 
     // Act: two invocations' worth, each flushed as the extension would after the response
@@ -165,13 +171,7 @@ describe('spans headed for X-Ray PutTraceSegments', () => {
 
   it('exports spans whose trace id starts with the current epoch second, as AWSXRayIdGenerator makes them', async () => {
     // Prepare
-    const { window, logged } = recordingWindow();
-    const exporter = new XRayApiExporter({
-      endpoint: xray.url,
-      region: 'eu-west-1',
-      credentials,
-      traceIdWindow: window,
-    });
+    const { exporter, logged } = recordingApiExporter();
     const { url, buffer, counters } = await startPipeline(exporter);
     const spans = recordSpans(xrayStyleIds);
 
@@ -193,13 +193,7 @@ describe('spans headed for X-Ray PutTraceSegments', () => {
 
   it('sends the in-window spans of a mixed batch and withholds only the others', async () => {
     // Prepare
-    const { window } = recordingWindow();
-    const exporter = new XRayApiExporter({
-      endpoint: xray.url,
-      region: 'eu-west-1',
-      credentials,
-      traceIdWindow: window,
-    });
+    const { exporter } = recordingApiExporter();
     const { url, buffer, counters } = await startPipeline(exporter);
 
     // Act

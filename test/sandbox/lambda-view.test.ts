@@ -12,16 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxEndpoints } from '../../local/environment/environment-view';
-import { isolationSupport } from '../../local/environment/isolation/isolation-probe';
 import type { FunctionDefinition } from '../../local/environment/types';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { lambdaViewSupport } from '../support/lambda-view';
 import { waitForTrace } from '../support/sandbox-traces';
 
-const support = await isolationSupport();
-if (!support.available && process.env.CI) {
-  throw new Error(`${support.reason} (CI must run the isolated-environment tests)`);
-}
-const skipped = support.available ? '' : ` (skipped: ${support.reason})`;
+const support = await lambdaViewSupport();
+const { skipped } = support;
 
 /** Answers what it sees; `?probe=` picks one of the probes below. */
 const PROBE_FUNCTION = `

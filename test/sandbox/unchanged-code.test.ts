@@ -16,12 +16,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionPool } from '../../local/environment/function-pool';
-import { isolationSupport } from '../../local/environment/isolation/isolation-probe';
 import type { InvokeOutput, LogEntry } from '../../local/environment/types';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
+import { bundleFunction, lambdaViewSupport, recordingRunner } from '../support/lambda-view';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'lambda-world');
 /** In this order: the last layer's files win where two layers hold the same path under /opt. */
@@ -32,17 +30,8 @@ const FUNCTION_NAME = 'lambda-world';
 const INVOKES = 6;
 const CONCURRENCY = 3;
 
-// The same probe the sandbox uses: where environments cannot get Lambda's filesystem and network
-// view (not root, no namespaces), the test skips and says why; in CI (`CI` set) it fails
-// instead, so the isolation is never left untested there.
-const support = await isolationSupport();
-if (!support.available && process.env.CI) {
-  throw new Error(`${support.reason} (CI must run the isolated-environment tests)`);
-}
-const skipped = support.available ? '' : ` (skipped: ${support.reason})`;
-
-// The ESM bundle needs a real `require` for the Node built-ins that CommonJS dependencies load.
-const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
+const support = await lambdaViewSupport();
+const { skipped } = support;
 
 /** What the fixture function answers. */
 interface Seen {
@@ -91,16 +80,7 @@ describe(`third-party Lambda code, unchanged, in concurrent environments${skippe
     // every line and outcome of the environments recorded with the environment it came from.
     stateDir = await mkdtemp(path.join(tmpdir(), 'unchanged-code-'));
     const codeDir = path.join(stateDir, 'task');
-    await build({
-      entryPoints: [path.join(FIXTURES, 'function', 'index.mjs')],
-      outfile: path.join(codeDir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      banner: { js: REQUIRE_SHIM },
-      logLevel: 'warning',
-    });
+    await bundleFunction(path.join(FIXTURES, 'function', 'index.mjs'), path.join(codeDir, 'index.mjs'));
     sandbox = await startSandbox({
       functionName: FUNCTION_NAME,
       codeDir,
@@ -110,23 +90,10 @@ describe(`third-party Lambda code, unchanged, in concurrent environments${skippe
       timeoutSec: 20,
       inMemory: true,
       stateDir,
-      createRunner: (definition, observer) => {
-        const pool = new FunctionPool(definition, {
-          onLog(entry) {
-            logs.push(entry);
-            observer.onLog(entry);
-          },
-          onPlatformEvent: (environmentId, event) => observer.onPlatformEvent(environmentId, event),
-        });
-        return {
-          async invoke(input) {
-            const output = await pool.invoke(input);
-            outputs.push(output);
-            return output;
-          },
-          shutdown: () => pool.shutdown(),
-        };
-      },
+      createRunner: recordingRunner({
+        line: (entry) => logs.push(entry),
+        output: (output) => outputs.push(output),
+      }),
     });
     const lambda = new LambdaClient({
       endpoint: sandbox.lambdaUrl,

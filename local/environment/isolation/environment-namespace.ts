@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onDemandBundle } from '../../on-demand-bundle';
+import { processAlive } from '../environment-process';
 import {
   FrameReader,
   type GatewayConfig,
@@ -55,15 +56,6 @@ const RUN_DIR_NAME = /^lambda-sandbox-(\d+)$/;
 const runDir = path.join(tmpdir(), `lambda-sandbox-${process.pid}`);
 let exitHookInstalled = false;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes this process's directories when it exits, and once the directories of sandbox
  * processes that died without exiting (SIGKILL): their environments' `/tmp` would stay behind.
@@ -75,7 +67,7 @@ async function installExitHook(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => []);
   for (const name of names) {
     const pid = Number(RUN_DIR_NAME.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid))
+    if (pid && pid !== process.pid && !processAlive(pid))
       await rm(path.join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
