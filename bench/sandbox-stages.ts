@@ -133,7 +133,9 @@ export async function startVariantSandbox(
     codeDir: runtime.codeDir,
     handler: runtime.handler,
     layers: runtime.layers,
-    environment: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...runtime.environment, ...environment },
+    // The null backend runs on this machine: the sandbox's own environment names it.
+    passthrough: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+    environment: { ...runtime.environment, ...environment },
     memoryMb,
     timeoutSec: TIMEOUT_SEC,
     concurrency: 1,

@@ -9,6 +9,7 @@ import { access, copyFile, cp, mkdir, readFile, rm, symlink } from 'node:fs/prom
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
+import { isolationSupport } from '../../local/environment/isolation/isolation-probe';
 import { buildFloors } from '../extension-start/floors';
 import { BENCH_DIST, ROOT } from '../paths';
 import type { VariantId } from '../run-result';
@@ -154,6 +155,7 @@ export async function buildVariants(): Promise<{
   const noTelemetrySource = await buildNoTelemetry(noneDir);
 
   const adotLayer = path.join(VARIANT_DIST, 'adot', 'layer');
+  const lambdaView = (await isolationSupport()).available;
   await buildOpenTelemetryLayer(adotLayer);
   // The OpenTelemetry layer also carries a compiled collector extension, which holds the
   // runtime's start until it registers: the C floor extension stands in for that registration.
@@ -180,7 +182,8 @@ export async function buildVariants(): Promise<{
       handler: 'index.handler',
       layers: [adotLayer, collectorStandIn],
       environment: {
-        NODE_OPTIONS: `--import ${path.join(adotLayer, 'otel-init.mjs')}`,
+        // The layer's wrapper where Lambda has it, /opt, when environments get Lambda's view.
+        NODE_OPTIONS: `--import ${path.join(lambdaView ? '/opt' : adotLayer, 'otel-init.mjs')}`,
         // As the layer's otel-handler script sets them.
         OTEL_PROPAGATORS: 'tracecontext,baggage,xray',
         OTEL_SERVICE_NAME: 'todos',
