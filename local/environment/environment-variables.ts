@@ -94,9 +94,13 @@ export function runtimeVariables(facts: EnvironmentFacts): Record<string, string
     // The managed nodejs24.x runtime never sees the AWS SDK's warning about Node
     // versions below 22; the host's Node that stands in for it when no Node 24 is installed may be 20.
     runtimeOnly.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    // Lambda's order: the layers, then the runtime's own packages, then the code.
     runtimeOnly.NODE_PATH = [
       ...optPaths(view, 'nodejs/node24/node_modules'),
       ...optPaths(view, 'nodejs/node_modules'),
+      path.join(view.runtimeDir, 'node_modules'),
+      view.runtimeDir,
+      view.taskRoot,
     ].join(':');
   }
   return {

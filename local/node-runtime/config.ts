@@ -18,6 +18,8 @@ export interface RuntimeConfig {
   readonly logStreamName: string;
   /** `AWS_LAMBDA_LOG_FORMAT`: `JSON` when the function's log format is JSON. */
   readonly logFormat: 'Text' | 'JSON';
+  /** `NODE_PATH`: where packages are looked for, ES module imports included. */
+  readonly nodePath: string | undefined;
 }
 
 function required(name: string): string {
@@ -41,6 +43,7 @@ export function readRuntimeConfig(): RuntimeConfig {
     logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
     logFormat: process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON' ? 'JSON' : 'Text',
+    nodePath: process.env.NODE_PATH,
   };
 }
 

@@ -7,6 +7,7 @@
 import { readRuntimeConfig, setTraceId } from './config';
 import { patchConsole, setLogRequestId } from './console-format';
 import { type Handler, InitError, loadHandler } from './handler-loader';
+import { searchNodePathForImports } from './node-path-imports';
 import { type ErrorDocument, RuntimeClient } from './runtime-client';
 
 const config = readRuntimeConfig();
@@ -115,6 +116,7 @@ function runHandler(handler: Handler, event: unknown, context: Context): Promise
 async function init(): Promise<Handler> {
   patchConsole(config.logFormat);
   try {
+    searchNodePathForImports(config.nodePath);
     return await loadHandler(config.taskRoot, config.handler);
   } catch (error) {
     const document = errorDocument(error);

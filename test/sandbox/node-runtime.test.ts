@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runtimeNode } from '../../local/environment/runtime-node';
 import {
@@ -131,5 +134,41 @@ describe('emulated nodejs24.x runtime', () => {
     expect(output.status).toBe('failure');
     expect(output.errorType).toBe('Runtime.ExitError');
     expect(json(output.payload).errorMessage).toContain('exit status 7');
+  });
+
+  it("imports an ES module package from a layer's nodejs/node_modules through NODE_PATH, as Lambda's runtime does", async () => {
+    // Prepare: a layer with one ES module package, and a function that imports it by name.
+    const dir = await mkdtemp(path.join(tmpdir(), 'node-path-imports-'));
+    try {
+      const pkg = path.join(dir, 'layer', 'nodejs', 'node_modules', 'greeting');
+      await mkdir(pkg, { recursive: true });
+      await writeFile(
+        path.join(pkg, 'package.json'),
+        JSON.stringify({ name: 'greeting', type: 'module', exports: './index.js' }),
+      );
+      await writeFile(path.join(pkg, 'index.js'), "export const greet = (name) => 'hello ' + name;\n");
+      const code = path.join(dir, 'code');
+      await mkdir(code);
+      await writeFile(
+        path.join(code, 'index.mjs'),
+        "import { greet } from 'greeting';\nexport const handler = async () => ({ greeting: greet('layer'), nodePath: process.env.NODE_PATH });\n",
+      );
+      const pool = await sandbox.pool({
+        codeDir: code,
+        handler: 'index.handler',
+        layers: [path.join(dir, 'layer')],
+      });
+
+      // Act
+      const output = await pool.invoke({ payload: Buffer.from('{}') });
+
+      // Assess
+      expect(output.status).toBe('success');
+      const answer = json(output.payload);
+      expect(answer.greeting).toBe('hello layer');
+      expect(String(answer.nodePath).split(':')).toContain(path.join(dir, 'layer', 'nodejs', 'node_modules'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
