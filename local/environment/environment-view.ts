@@ -92,13 +92,11 @@ export function sandboxEndpoints(def: FunctionDefinition): SandboxEndpoints {
   for (const name of def.sandboxEndpoints ?? []) {
     const value = def.environment[name];
     if (value === undefined) continue;
-    if (name === 'AWS_XRAY_DAEMON_ADDRESS') {
-      const match = /^(?:[\d.]+|localhost):(\d{1,5})$/.exec(value);
-      if (match)
-        xrayDaemon = {
-          host: value.slice(0, value.lastIndexOf(':')).replace('localhost', '127.0.0.1'),
-          port: Number(match[1]),
-        };
+    // `host:port` is relayed from Lambda's daemon address; another form (the SDK's
+    // `tcp:… udp:…`) is left as it is, as an endpoint elsewhere is.
+    const daemon = name === 'AWS_XRAY_DAEMON_ADDRESS' ? /^([\d.]+|localhost):(\d{1,5})$/.exec(value) : null;
+    if (daemon) {
+      xrayDaemon = { host: daemon[1] === 'localhost' ? '127.0.0.1' : daemon[1]!, port: Number(daemon[2]) };
       variables[name] = `${XRAY_DAEMON_ADDRESS.host}:${XRAY_DAEMON_ADDRESS.port}`;
       continue;
     }

@@ -337,11 +337,16 @@ export class ExecutionEnvironment {
     }
   }
 
+  private startedView(): EnvironmentView {
+    if (!this.view) throw new Error('the environment has not started');
+    return this.view;
+  }
+
   private initPhase(phase: InitPhase, limitMs: number): Promise<InitResult> {
     return runInit(
       {
         def: this.def,
-        view: this.view ?? sharedView(this.def, '127.0.0.1'),
+        view: this.startedView(),
         logStreamName: this.logStreamName,
         lifecycle: this.lifecycle,
         extensions: this.extensions,

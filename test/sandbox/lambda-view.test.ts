@@ -234,17 +234,24 @@ describe("the sandbox's endpoints as an environment with its own network reaches
     });
   });
 
-  it('leaves endpoints elsewhere as they are and forwards nothing for them', () => {
+  it('leaves endpoints elsewhere, and a daemon address it cannot relay, as they are', () => {
     // Act
     const endpoints = sandboxEndpoints(
-      def({ AWS_ENDPOINT_URL_DYNAMODB: 'https://dynamodb.eu-west-1.amazonaws.com' }, [
-        'AWS_ENDPOINT_URL_DYNAMODB',
-      ]),
+      def(
+        {
+          AWS_ENDPOINT_URL_DYNAMODB: 'https://dynamodb.eu-west-1.amazonaws.com',
+          AWS_XRAY_DAEMON_ADDRESS: 'tcp:10.0.0.1:2000 udp:10.0.0.1:2001',
+        },
+        ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_XRAY_DAEMON_ADDRESS'],
+      ),
     );
 
     // Assess
     expect(endpoints).toEqual({
-      variables: { AWS_ENDPOINT_URL_DYNAMODB: 'https://dynamodb.eu-west-1.amazonaws.com' },
+      variables: {
+        AWS_ENDPOINT_URL_DYNAMODB: 'https://dynamodb.eu-west-1.amazonaws.com',
+        AWS_XRAY_DAEMON_ADDRESS: 'tcp:10.0.0.1:2000 udp:10.0.0.1:2001',
+      },
       ports: [],
     });
   });
