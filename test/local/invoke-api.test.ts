@@ -165,7 +165,8 @@ describe('Lambda Invoke API', () => {
 
   it('writes a faulted function segment with the error as its cause for a traced failing invoke', async () => {
     // Prepare
-    const root = '1-6b09f000-0000000000000000000e4404';
+    // Its time part is now's: X-Ray accepts trace ids of the last 30 days only.
+    const root = `1-${Math.floor(Date.now() / 1000).toString(16)}-0000000000000000000e4404`;
 
     // Act
     // The SDK's InvokeCommand has no trace-header parameter; Lambda reads X-Amzn-Trace-Id from the request.
