@@ -43,6 +43,11 @@ export const handler = async (event) => {
       hostApiOnLoopback: await tryConnect(Number(event.queryStringParameters.port), '127.0.0.1'),
       hosts: readFileSync('/etc/hosts', 'utf8'),
     };
+  } else if (probe === 'sdk') {
+    // Not bundled: the runtime provides the SDK, as Lambda's does.
+    const { DynamoDBClient, ListTablesCommand } = await import('@aws-sdk/client-dynamodb');
+    const { TableNames } = await new DynamoDBClient({}).send(new ListTablesCommand({}));
+    answer = { tables: TableNames, from: import.meta.resolve('@aws-sdk/client-dynamodb') };
   } else if (probe === 'tmp') {
     const file = '/tmp/lambda-view-' + event.queryStringParameters.marker;
     const before = existsSync(file);
@@ -119,6 +124,15 @@ describe.skipIf(!support.available)(`an environment with Lambda's view${skipped}
     expect(env.AWS_ENDPOINT_URL_DYNAMODB).toMatch(/^http:\/\/169\.254\.79\.1:\d+$/);
     expect(env.PATH?.split(':')[0]).toBe('/var/lang/bin');
     expect(env.NODE_PATH?.split(':')).toContain('/opt/nodejs/node_modules');
+  });
+
+  it("imports the AWS SDK the runtime provides, from /var/runtime/node_modules, and calls the sandbox's DynamoDB with it", async () => {
+    // Act
+    const seen = await probe('sdk');
+
+    // Assess
+    expect(seen.tables).toContain('todos');
+    expect(seen.from).toMatch(/^file:\/\/\/var\/runtime\/node_modules\/@aws-sdk\/client-dynamodb\//);
   });
 
   it("reaches the sandbox's DynamoDB where its variable says, but no other service of the host", async () => {
