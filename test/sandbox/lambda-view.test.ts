@@ -1,9 +1,9 @@
 /**
  * Where namespaces are available (root on Linux, as here and in CI), each execution environment
- * sees Lambda's filesystem and network (`local/environment/isolation/`): the variables name
- * Lambda's paths and addresses and no sandbox-only ones, the sandbox's stand-ins are reached at
- * the endpoints the variables name, the host's other services are not on the environment's
- * loopback, and `/tmp` is the environment's own and goes with it.
+ * sees Lambda's filesystem and network (`local/environment/isolation/`) as Lambda's unprivileged
+ * user: the variables name Lambda's paths and addresses and no sandbox-only ones, the sandbox's
+ * stand-ins are reached at the endpoints the variables name, the host's other services are not
+ * on the environment's loopback, and `/tmp` is the environment's own and goes with it.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,6 +25,7 @@ const PROBE_FUNCTION = `
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { userInfo } from 'node:os';
 const tryConnect = (port, host) => new Promise((resolve) => {
   const socket = connect(port, host, () => { socket.destroy(); resolve('connected'); });
   socket.on('error', (error) => resolve(error.code));
@@ -35,7 +36,7 @@ export const handler = async (event) => {
   if (probe === 'variables') {
     const names = ['LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR', 'AWS_LAMBDA_RUNTIME_API', 'AWS_XRAY_DAEMON_ADDRESS',
       'AWS_ENDPOINT_URL_DYNAMODB', 'TELEMETRY_RECEIVER_ADDRESS', 'TELEMETRY_LISTENER_ADDRESS', 'PATH', 'NODE_PATH'];
-    answer = { cwd: process.cwd(), execPath: process.execPath, env: Object.fromEntries(names.map((n) => [n, process.env[n] ?? null])) };
+    answer = { cwd: process.cwd(), execPath: process.execPath, uid: process.getuid(), user: userInfo().username, env: Object.fromEntries(names.map((n) => [n, process.env[n] ?? null])) };
   } else if (probe === 'network') {
     const dynamodb = new URL(process.env.AWS_ENDPOINT_URL_DYNAMODB);
     answer = {
@@ -104,7 +105,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!support.available)(`an environment with Lambda's view${skipped}`, () => {
-  it("names Lambda's paths and addresses in its variables and no sandbox-only ones", async () => {
+  it("runs as Lambda's unprivileged user and names Lambda's paths and addresses, no sandbox-only ones", async () => {
     // Act
     const seen = await probe('variables');
 
@@ -112,6 +113,7 @@ describe.skipIf(!support.available)(`an environment with Lambda's view${skipped}
     expect(sandbox?.isolation).toEqual({ isolated: true });
     expect(seen.cwd).toBe('/var/task');
     expect(seen.execPath).toBe('/var/lang/bin/node');
+    expect([seen.uid, seen.user]).toEqual([993, 'sbx_user1051']);
     expect(seen.env).toMatchObject({
       LAMBDA_TASK_ROOT: '/var/task',
       LAMBDA_RUNTIME_DIR: '/var/runtime',

@@ -4,7 +4,8 @@
  * read-only at `/opt` (overlayfs; later layers win), the runtime at `/var/runtime` and its Node at
  * `/var/lang/bin/node`, a private `/tmp`, and a loopback of its own on which `127.0.0.1`,
  * `localhost` and `sandbox.localdomain` are the environment, the Lambda APIs are at
- * `127.0.0.1:9001` and the X-Ray daemon at `169.254.79.129:2000`.
+ * `127.0.0.1:9001` and the X-Ray daemon at `169.254.79.129:2000`. Its processes run as Lambda's
+ * unprivileged user.
  *
  * Made with maintained tools: util-linux's `unshare` runs `namespace-setup.sh` (mounts, iproute2
  * for the addresses) in the new namespaces, which starts the environment's gateway
@@ -17,7 +18,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
+import { chown, copyFile, link, mkdir, readdir, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,28 @@ const gatewayBundle = onDemandBundle({
 });
 const SETUP_SCRIPT = readFileSync(path.join(sourceDir, 'namespace-setup.sh'), 'utf8');
 
+/**
+ * Who the environment's processes run as: Lambda runs functions and extensions as an
+ * unprivileged user (`sbx_user1051`, uid 993, gid 990), never root; here that also keeps code
+ * from writing the parts of the host's filesystem an environment still sees. Its `/tmp` is its own.
+ */
+const FUNCTION_USER = { name: 'sbx_user1051', uid: 993, gid: 990 } as const;
+
+/**
+ * The host's `/etc/passwd` and `/etc/group` with the function's user added: the AWS SDK, as much
+ * other code, asks for the user's home directory, which needs an entry.
+ */
+function accounts(): { PASSWD: string; GROUP: string } {
+  const read = (file: string) => {
+    const text = readFileSync(file, 'utf8');
+    return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+  };
+  const { name, uid, gid } = FUNCTION_USER;
+  return {
+    PASSWD: `${read('/etc/passwd')}${name}:x:${uid}:${gid}::/home/${name}:/sbin/nologin\n`,
+    GROUP: `${read('/etc/group')}${name}:x:${gid}:\n`,
+  };
+}
 /** What `namespace-setup.sh` prints once every mount is made. */
 const MOUNTED_LINE = 'mounted';
 /** The gateway must be listening within this long, or the environment fails to start. */
@@ -122,6 +145,7 @@ export class EnvironmentNamespace {
     const bundle = await gatewayBundle();
     await link(bundle, gatewayFile).catch(() => copyFile(bundle, gatewayFile));
     await Promise.all(['root', 'tmp'].map((sub) => mkdir(path.join(dir, sub))));
+    await chown(path.join(dir, 'tmp'), FUNCTION_USER.uid, FUNCTION_USER.gid);
     const egress = await serveEgress(path.join(dir, SOCKETS.egress), options);
     const config: GatewayConfig = {
       egressPorts: options.egressPorts,
@@ -139,6 +163,7 @@ export class EnvironmentNamespace {
           LANG_DIR: path.dirname(path.dirname(options.nodeBinary)),
           OPT_LOWERDIR: lowerDirs(options.layers),
           HOSTS,
+          ...accounts(),
           GATEWAY_CONFIG: JSON.stringify(config),
         },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -170,6 +195,8 @@ export class EnvironmentNamespace {
         `--target=${this.pid}`,
         '--mount',
         '--net',
+        `--setuid=${FUNCTION_USER.uid}`,
+        `--setgid=${FUNCTION_USER.gid}`,
         '--',
         '/bin/sh',
         '-c',

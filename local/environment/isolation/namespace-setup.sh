@@ -6,7 +6,7 @@
 # Input (variables): ENV_DIR (the environment's directory, with root/ and tmp/ made: sockets,
 # gateway.mjs, the backing of /tmp), TASK_DIR, RUNTIME_DIR, LANG_DIR (the Node prefix:
 # bin/node), OPT_LOWERDIR (empty, one layer, or overlay lower dirs top first: later layers win),
-# HOSTS (the environment's /etc/hosts), GATEWAY_CONFIG.
+# HOSTS, PASSWD and GROUP (the environment's /etc files), GATEWAY_CONFIG.
 set -eu
 cd "$ENV_DIR"
 ip -batch - <<'ADDRESSES'
@@ -25,6 +25,8 @@ gateway=$!
 mount -t tmpfs -o mode=0755,size=1m lambda root
 mkdir -p root/var/task root/var/runtime root/var/lang root/opt root/etc
 printf '%s' "$HOSTS" >root/etc/hosts
+printf '%s' "$PASSWD" >root/etc/passwd
+printf '%s' "$GROUP" >root/etc/group
 mount --bind -o ro "$TASK_DIR" root/var/task
 mount --bind -o ro "$RUNTIME_DIR" root/var/runtime
 mount --bind -o ro "$LANG_DIR" root/var/lang
@@ -38,6 +40,8 @@ esac
 mount -c --rbind root/opt /opt
 mount -c --rbind root/var /var
 mount -c --bind root/etc/hosts /etc/hosts
+mount -c --bind root/etc/passwd /etc/passwd
+mount -c --bind root/etc/group /etc/group
 mount -c --bind tmp /tmp
 echo mounted
 wait "$gateway"
