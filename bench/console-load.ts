@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/console-load.ts`: how the operator console holds up with a full store. The
  * X-Ray store of a real sandbox is filled with 10,000 traces shaped like the todo API's (the
- * last 15 minutes, the console's default range), then headless Chromium opens each view.
+ * trace-scale test's `generatedRequest`, over the last 15 minutes, the console's default range),
+ * then headless Chromium opens each view.
  *
  * - page load: navigation until the view shows its data (map nodes, trace rows); the first one
  *   includes the trace index's first read of the whole store.
@@ -9,7 +10,7 @@
  *   reads only what was appended), after 100 more traces were appended.
  * - the data endpoints on their own, for the server's share.
  */
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULTS } from '../local/config';
@@ -17,36 +18,12 @@ import { startOperatorConsole } from '../local/console/operator-console';
 import { synthesizeTemplate } from '../local/release/template-synth';
 import { startSandbox } from '../local/sandbox';
 import { findChromium, launchChromium } from '../test/support/chromium';
-import { type RequestShape, requestSegments, storedLines, traceIdOf } from '../test/support/xray-requests';
+import { appendGeneratedRequests } from '../test/support/xray-requests';
 import { quantileSorted } from './statistics';
 
 const TRACES = 10_000;
 const ROUNDS = 7;
 const RANGE_MS = 15 * 60_000;
-
-function shape(n: number, start: number): RequestShape {
-  const status = n % 50 === 0 ? 500 : n % 20 === 0 ? 404 : 200;
-  return {
-    traceId: traceIdOf(start, n + 1),
-    start,
-    durationMs: 20 + (n % 7) * 10,
-    route: n % 3 === 0 ? '/todos' : '/todos/{id}',
-    method: n % 5 === 0 ? 'POST' : 'GET',
-    status,
-    version: '1',
-    cold: n % 100 === 0,
-    dynamodb: Array.from({ length: 1 + (n % 2) }, () => ({ operation: n % 5 === 0 ? 'PutItem' : 'Query' })),
-  };
-}
-
-async function fill(xray: string, from: number, count: number, first: number): Promise<void> {
-  const spacing = RANGE_MS / TRACES;
-  const lines: string[] = [];
-  for (let n = first; n < first + count; n += 1)
-    lines.push(storedLines(requestSegments(shape(n, from + n * spacing))));
-  await mkdir(xray, { recursive: true });
-  await appendFile(path.join(xray, 'segments.jsonl'), lines.join(''));
-}
 
 const median = (samples: number[]): number =>
   quantileSorted(
@@ -60,7 +37,9 @@ async function main(): Promise<void> {
   if ('missing' in chromium) throw new Error(chromium.missing);
   const stateDir = await mkdtemp(path.join(tmpdir(), 'console-load-'));
   const start = Date.now() - RANGE_MS + 60_000;
-  await fill(path.join(stateDir, 'xray'), start, TRACES, 0);
+  const xray = path.join(stateDir, 'xray');
+  const startOf = (n: number): number => start + (n * RANGE_MS) / TRACES;
+  await appendGeneratedRequests(xray, 0, TRACES, startOf);
   const sandbox = await startSandbox({ stateDir, inMemory: true });
   const server = await startOperatorConsole({
     sandbox,
@@ -92,7 +71,7 @@ async function main(): Promise<void> {
         await page.locator(view.ready).first().waitFor();
         loads.push(performance.now() - began);
 
-        await fill(path.join(stateDir, 'xray'), start, 100, appended);
+        await appendGeneratedRequests(xray, appended, 100, startOf);
         appended += 100;
         const refreshed = performance.now();
         // The header's Refresh button, as auto-refresh ticks: the view fetches and redraws in place.

@@ -1,15 +1,15 @@
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TraceIndex } from '../../local/console/traces/trace-index';
 import { parseTraceQuery } from '../../local/console/traces/trace-query';
 import {
+  appendGeneratedRequests,
   appendSegments,
+  generatedRequest,
   type RequestShape,
   requestSegments,
-  storedLines,
-  traceIdOf,
 } from '../support/xray-requests';
 
 const TRACES = 10_000;
@@ -18,25 +18,9 @@ const T0 = Date.parse('2026-11-30T10:00:00Z');
 const SPACING_MS = 90;
 const RANGE = { from: T0, to: T0 + TRACES * SPACING_MS };
 
-/** Request n of the generated store: every 50th a 500, every 20th a 404, every 100th cold, version 2 from 6,000. */
-function shape(n: number): RequestShape {
-  const start = T0 + n * SPACING_MS;
-  const status = n % 50 === 0 ? 500 : n % 20 === 0 ? 404 : 200;
-  return {
-    traceId: traceIdOf(start, n + 1),
-    start,
-    durationMs: 20 + (n % 7) * 10,
-    route: n % 3 === 0 ? '/todos' : '/todos/{id}',
-    method: n % 5 === 0 ? 'POST' : 'GET',
-    status,
-    version: n < 6_000 ? '1' : '2',
-    cold: n % 100 === 0,
-    dynamodb: Array.from({ length: n % 4 }, (_, call) => ({
-      operation: 'Query',
-      throttle: call === 0 && n % 250 === 1,
-    })),
-  };
-}
+/** Request n of the generated store ({@link generatedRequest}), one every {@link SPACING_MS} from T0. */
+const startOf = (n: number): number => T0 + n * SPACING_MS;
+const shape = (n: number): RequestShape => generatedRequest(n, startOf(n));
 
 let stateDir: string;
 let xray: string;
@@ -45,10 +29,7 @@ let index: TraceIndex;
 beforeAll(async () => {
   stateDir = await mkdtemp(path.join(tmpdir(), 'trace-scale-'));
   xray = path.join(stateDir, 'xray');
-  await mkdir(xray, { recursive: true });
-  const chunks: string[] = [];
-  for (let n = 0; n < TRACES; n += 1) chunks.push(storedLines(requestSegments(shape(n))));
-  await appendFile(path.join(xray, 'segments.jsonl'), chunks.join(''));
+  await appendGeneratedRequests(xray, 0, TRACES, startOf);
   index = new TraceIndex({ xrayDirectory: xray, logsDirectory: path.join(stateDir, 'logs') });
 });
 

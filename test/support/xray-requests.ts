@@ -146,6 +146,46 @@ export const storedLines = (documents: readonly SegmentDocument[]): string =>
     .join('\n')
     .concat(documents.length > 0 ? '\n' : '');
 
+/**
+ * Request n of a generated store, started at `start`: every 50th a 500, every 20th a 404, every
+ * 100th cold, version 2 from the 6,000th on, and 0 to 3 DynamoDB queries (1.5 on average) of which
+ * the first is throttled in every 250th request from the second on.
+ */
+export function generatedRequest(n: number, start: number): RequestShape {
+  const status = n % 50 === 0 ? 500 : n % 20 === 0 ? 404 : 200;
+  return {
+    traceId: traceIdOf(start, n + 1),
+    start,
+    durationMs: 20 + (n % 7) * 10,
+    route: n % 3 === 0 ? '/todos' : '/todos/{id}',
+    method: n % 5 === 0 ? 'POST' : 'GET',
+    status,
+    version: n < 6_000 ? '1' : '2',
+    cold: n % 100 === 0,
+    dynamodb: Array.from({ length: n % 4 }, (_, call) => ({
+      operation: 'Query',
+      throttle: call === 0 && n % 250 === 1,
+    })),
+  };
+}
+
+/**
+ * Appends generated requests `first` to `first + count - 1` ({@link generatedRequest}) to
+ * `<xrayDirectory>/segments.jsonl` in one write, request n started at `startOf(n)`.
+ */
+export async function appendGeneratedRequests(
+  xrayDirectory: string,
+  first: number,
+  count: number,
+  startOf: (n: number) => number,
+): Promise<void> {
+  const lines: string[] = [];
+  for (let n = first; n < first + count; n += 1)
+    lines.push(storedLines(requestSegments(generatedRequest(n, startOf(n)))));
+  await mkdir(xrayDirectory, { recursive: true });
+  await appendFile(path.join(xrayDirectory, 'segments.jsonl'), lines.join(''));
+}
+
 /** Appends documents to `<xrayDirectory>/segments.jsonl`. */
 export async function appendSegments(
   xrayDirectory: string,
