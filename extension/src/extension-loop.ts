@@ -4,6 +4,7 @@ import { CircuitBreaker } from './exporters/circuit-breaker';
 import { preloadHttps } from './exporters/http-post';
 import { OtlpJsonExporter } from './exporters/otlp-json-exporter';
 import { XRayApiExporter } from './exporters/xray-api-exporter';
+import { XRayTraceIdWindow } from './exporters/xray-trace-id-window';
 import { XRayUdpExporter } from './exporters/xray-udp-exporter';
 import type { ExtensionsApiClient } from './extensions-api';
 import { FaultSpanSynthesizer } from './fault-spans';
@@ -212,10 +213,13 @@ function createExporter(config: ExtensionConfig): SpanExporter | undefined {
       credentials: config.credentials,
     });
   }
-  if (traces.xrayMode === 'udp') return new XRayUdpExporter(traces.xrayDaemonAddress, config.region);
-  return new XRayApiExporter({
-    endpoint: traces.xrayEndpoint,
-    region: config.region,
-    credentials: config.credentials,
-  });
+  return new XRayTraceIdWindow(
+    traces.xrayMode === 'udp'
+      ? new XRayUdpExporter(traces.xrayDaemonAddress, config.region)
+      : new XRayApiExporter({
+          endpoint: traces.xrayEndpoint,
+          region: config.region,
+          credentials: config.credentials,
+        }),
+  );
 }

@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExportError } from '../../extension/src/errors';
 import { OtlpJsonExporter } from '../../extension/src/exporters/otlp-json-exporter';
 import { XRayApiExporter } from '../../extension/src/exporters/xray-api-exporter';
-import { XRayTraceIdWindow } from '../../extension/src/exporters/xray-trace-id-window';
 import { XRayUdpExporter } from '../../extension/src/exporters/xray-udp-exporter';
 import type { TelemetrySpan } from '../../extension/src/otlp/span';
 import { OtlpReceiver } from '../../extension/src/otlp-receiver';
@@ -88,9 +87,6 @@ async function expectedAuthorization(req: Received, endpoint: string): Promise<s
   return String(result.headers.authorization);
 }
 
-// The fixture spans' trace id starts 1-5bef4de7 (2018); X-Ray's trace id window is read at that second.
-const atFixtureTime = () => new XRayTraceIdWindow(() => 0x5bef4de7 * 1000);
-
 const manySpans = (count: number): TelemetrySpan[] =>
   Array.from({ length: count }, (_, i) => span({ spanId: (i + 1).toString(16).padStart(16, '0') }));
 
@@ -102,7 +98,6 @@ describe('X-Ray PutTraceSegments exporter', () => {
       endpoint: backend.endpoint,
       region: 'eu-west-1',
       credentials,
-      traceIdWindow: atFixtureTime(),
     });
     const spans = manySpans(3);
 
@@ -138,7 +133,6 @@ describe('X-Ray PutTraceSegments exporter', () => {
       endpoint: backend.endpoint,
       region: 'eu-west-1',
       credentials: undefined,
-      traceIdWindow: atFixtureTime(),
     });
 
     // Act
@@ -157,7 +151,6 @@ describe('X-Ray PutTraceSegments exporter', () => {
       endpoint: backend.endpoint,
       region: 'eu-west-1',
       credentials,
-      traceIdWindow: atFixtureTime(),
     });
     const attempt = () =>
       exporter.export(manySpans(1), new AbortController().signal).then(
@@ -186,11 +179,7 @@ describe('X-Ray daemon UDP exporter', () => {
     socket.on('message', (message) => datagrams.push(message.toString()));
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => socket.close(() => resolve())));
-    const exporter = new XRayUdpExporter(
-      { host: '127.0.0.1', port: socket.address().port },
-      'eu-west-1',
-      atFixtureTime(),
-    );
+    const exporter = new XRayUdpExporter({ host: '127.0.0.1', port: socket.address().port }, 'eu-west-1');
 
     // Act
     await exporter.export(manySpans(2), new AbortController().signal);

@@ -123,23 +123,18 @@ async function startPipeline(exporter: SpanExporter) {
   return { url: `http://127.0.0.1:${port}/v1/traces`, buffer, counters };
 }
 
-/** A window on the real clock whose log lines are kept instead of written to stderr. */
-function recordingWindow() {
+/** The window on the real clock in front of `segments`, its log lines kept instead of written to stderr. */
+function recordingWindow(segments: SpanExporter) {
   const logged: { message: string; fields: Record<string, unknown> }[] = [];
-  const window = new XRayTraceIdWindow(Date.now, (message, fields) => logged.push({ message, fields }));
-  return { window, logged };
+  const exporter = new XRayTraceIdWindow(segments, Date.now, (message, fields) =>
+    logged.push({ message, fields }),
+  );
+  return { exporter, logged };
 }
 
-/** A PutTraceSegments exporter to the stand-in, with a recording window. */
+/** A PutTraceSegments exporter to the stand-in, behind a recording window. */
 function recordingApiExporter() {
-  const { window, logged } = recordingWindow();
-  const exporter = new XRayApiExporter({
-    endpoint: xray.url,
-    region: 'eu-west-1',
-    credentials,
-    traceIdWindow: window,
-  });
-  return { exporter, logged };
+  return recordingWindow(new XRayApiExporter({ endpoint: xray.url, region: 'eu-west-1', credentials }));
 }
 
 describe('spans headed for X-Ray PutTraceSegments', () => {
@@ -215,8 +210,9 @@ describe('spans headed for X-Ray PutTraceSegments', () => {
 describe('spans headed for the X-Ray daemon over UDP', () => {
   it('sends no datagram for stock-SDK spans and counts them as trace_id_out_of_window', async () => {
     // Prepare
-    const { window, logged } = recordingWindow();
-    const exporter = new XRayUdpExporter({ host: '127.0.0.1', port: daemon.port }, 'eu-west-1', window);
+    const { exporter, logged } = recordingWindow(
+      new XRayUdpExporter({ host: '127.0.0.1', port: daemon.port }, 'eu-west-1'),
+    );
     const { url, buffer, counters } = await startPipeline(exporter);
     const inWindow = recordSpans(xrayStyleIds);
 

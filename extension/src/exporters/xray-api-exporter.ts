@@ -4,7 +4,6 @@ import type { ExportOutcome, SpanExporter } from '../span-exporter';
 import { signRequest } from './aws-sigv4';
 import { closeConnections, failureFor, post } from './http-post';
 import { spanToSegment } from './xray-segments';
-import { withheldOutcome, XRayTraceIdWindow } from './xray-trace-id-window';
 
 /** Settings of {@link XRayApiExporter}. */
 export interface XRayApiExporterOptions {
@@ -13,8 +12,6 @@ export interface XRayApiExporterOptions {
   readonly region: string;
   /** Absent credentials send unsigned requests (a local X-Ray that does not check). */
   readonly credentials: AwsCredentials | undefined;
-  /** Which trace ids X-Ray would take. @default the system clock, logging to stderr */
-  readonly traceIdWindow?: XRayTraceIdWindow;
 }
 
 // PutTraceSegments takes up to 50 documents per call, as the X-Ray daemon sends them.
@@ -22,23 +19,18 @@ const MAX_DOCUMENTS_PER_CALL = 50;
 
 /**
  * Exports spans as X-Ray segment documents with `PutTraceSegments` (`POST /TraceSegments`,
- * SigV4 service `xray`). Documents the service lists as unprocessed count as rejected; spans whose
- * trace id X-Ray would refuse are not sent and are reported as withheld.
+ * SigV4 service `xray`). Documents the service lists as unprocessed count as rejected.
  */
 export class XRayApiExporter implements SpanExporter {
   readonly name = 'xray';
   readonly maxBatchSpans = MAX_DOCUMENTS_PER_CALL;
   private readonly url: URL;
-  private readonly traceIdWindow: XRayTraceIdWindow;
 
   constructor(private readonly options: XRayApiExporterOptions) {
     this.url = new URL(`${options.endpoint.replace(/\/+$/, '')}/TraceSegments`);
-    this.traceIdWindow = options.traceIdWindow ?? new XRayTraceIdWindow();
   }
 
-  async export(batch: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
-    const { sendable: spans, withheld } = this.traceIdWindow.select(batch);
-    if (spans.length === 0) return { rejected: 0, ...withheldOutcome(withheld) };
+  async export(spans: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
     const context = { region: this.options.region };
     const documents = spans.map((span) => JSON.stringify(spanToSegment(span, context)));
     const body = Buffer.from(JSON.stringify({ TraceSegmentDocuments: documents }));
@@ -53,7 +45,7 @@ export class XRayApiExporter implements SpanExporter {
       : baseHeaders;
     const response = await post(this.url, headers, body, signal);
     if (response.status < 200 || response.status >= 300) throw failureFor('PutTraceSegments', response);
-    return { rejected: unprocessedCount(response.body), ...withheldOutcome(withheld) };
+    return { rejected: unprocessedCount(response.body) };
   }
 
   async shutdown(): Promise<void> {

@@ -10,7 +10,7 @@
 import { logEvent } from '../log';
 import type { TelemetrySpan } from '../otlp/span';
 import type { DropReason } from '../pipeline-counters';
-import type { ExportOutcome } from '../span-exporter';
+import type { ExportOutcome, SpanExporter } from '../span-exporter';
 
 /**
  * X-Ray keeps trace data for 30 days and refuses trace ids whose time is older than that (the
@@ -25,11 +25,6 @@ const XRAY_TRACE_ID_MAX_SKEW_SECONDS = 5 * 60;
 
 /** The drop reason of spans withheld from X-Ray because it would refuse their trace id. */
 const OUT_OF_WINDOW: DropReason = 'trace_id_out_of_window';
-
-/** The part of an export's outcome that reports `count` withheld spans (none when 0). */
-export function withheldOutcome(count: number): Pick<ExportOutcome, 'withheld'> {
-  return count > 0 ? { withheld: { reason: OUT_OF_WINDOW, count } } : {};
-}
 
 /** Whether X-Ray accepts a segment of `traceId` (32 hex, OpenTelemetry form) at `nowMs`. */
 export function isInXRayTraceIdWindow(traceId: string, nowMs: number): boolean {
@@ -48,32 +43,42 @@ export const OUT_OF_WINDOW_MESSAGE =
   'Counted as SpansDropped with Reason=trace_id_out_of_window; logged once.';
 
 /**
- * Sorts a batch for the X-Ray segment exporters into what X-Ray would take and what it would
- * refuse, and logs the refusal once: the extension runs one exporter per process, so this is
- * once per process, which tells the developer without repeating on every invocation.
+ * The exporter in front of both X-Ray segment exporters (PutTraceSegments and the daemon, which
+ * calls it): it passes on the spans X-Ray would take, reports the others as withheld, and logs
+ * the refusal once. The extension runs one exporter per process, so this is once per process,
+ * which tells the developer without repeating on every invocation.
+ *
+ * @example new XRayTraceIdWindow(new XRayApiExporter({ endpoint, region, credentials }))
  */
-export class XRayTraceIdWindow {
+export class XRayTraceIdWindow implements SpanExporter {
+  readonly name: string;
+  readonly maxBatchSpans: number;
   private logged = false;
 
   constructor(
+    private readonly segments: SpanExporter,
     private readonly now: () => number = Date.now,
     private readonly log: (message: string, fields: Record<string, unknown>) => void = (message, fields) =>
       logEvent('warn', message, fields),
-  ) {}
+  ) {
+    this.name = segments.name;
+    this.maxBatchSpans = segments.maxBatchSpans;
+  }
 
-  /** The spans X-Ray would accept, in order, and how many it would refuse. */
-  select(spans: readonly TelemetrySpan[]): { sendable: TelemetrySpan[]; withheld: number } {
+  async export(spans: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
     const nowMs = this.now();
-    const sendable: TelemetrySpan[] = [];
-    let firstWithheld: TelemetrySpan | undefined;
-    for (const span of spans) {
-      if (isInXRayTraceIdWindow(span.traceId, nowMs)) sendable.push(span);
-      else firstWithheld ??= span;
-    }
-    if (firstWithheld && !this.logged) {
+    const sendable = spans.filter((span) => isInXRayTraceIdWindow(span.traceId, nowMs));
+    const count = spans.length - sendable.length;
+    if (count > 0 && !this.logged) {
       this.logged = true;
-      this.log(OUT_OF_WINDOW_MESSAGE, { reason: OUT_OF_WINDOW, traceId: firstWithheld.traceId });
+      const first = spans.find((span) => !isInXRayTraceIdWindow(span.traceId, nowMs));
+      this.log(OUT_OF_WINDOW_MESSAGE, { reason: OUT_OF_WINDOW, traceId: first?.traceId });
     }
-    return { sendable, withheld: spans.length - sendable.length };
+    const outcome = sendable.length > 0 ? await this.segments.export(sendable, signal) : { rejected: 0 };
+    return count > 0 ? { ...outcome, withheld: { reason: OUT_OF_WINDOW, count } } : outcome;
+  }
+
+  shutdown(): Promise<void> {
+    return this.segments.shutdown();
   }
 }

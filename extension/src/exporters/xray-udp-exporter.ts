@@ -4,17 +4,13 @@ import { ExportError } from '../errors';
 import type { TelemetrySpan } from '../otlp/span';
 import type { ExportOutcome, SpanExporter } from '../span-exporter';
 import { spanToSegment } from './xray-segments';
-import { withheldOutcome, XRayTraceIdWindow } from './xray-trace-id-window';
 
 // The daemon protocol: every datagram is this header line followed by one segment document.
 const DAEMON_HEADER = '{"format": "json", "version": 1}\n';
 // A UDP datagram carries at most 65,507 bytes of payload over IPv4.
 const MAX_DATAGRAM_BYTES = 65_507;
 
-/**
- * Sends segment documents to an X-Ray daemon over UDP (`AWS_XRAY_DAEMON_ADDRESS`). The daemon
- * forwards them to PutTraceSegments, so spans whose trace id X-Ray would refuse are not sent.
- */
+/** Sends segment documents to an X-Ray daemon over UDP (`AWS_XRAY_DAEMON_ADDRESS`). */
 export class XRayUdpExporter implements SpanExporter {
   readonly name = 'xray-udp';
   // Datagrams are independent; the batch size only bounds how long one export call runs.
@@ -24,11 +20,9 @@ export class XRayUdpExporter implements SpanExporter {
   constructor(
     private readonly daemon: HostPort,
     private readonly region: string,
-    private readonly traceIdWindow: XRayTraceIdWindow = new XRayTraceIdWindow(),
   ) {}
 
-  async export(batch: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
-    const { sendable: spans, withheld } = this.traceIdWindow.select(batch);
+  async export(spans: readonly TelemetrySpan[], signal: AbortSignal): Promise<ExportOutcome> {
     // Loaded on first use, after registration, and only when UDP is configured.
     const { createSocket } = await import('node:dgram');
     this.socket ??= createSocket(this.daemon.host.includes(':') ? 'udp6' : 'udp4').unref();
@@ -50,7 +44,7 @@ export class XRayUdpExporter implements SpanExporter {
         ),
       );
     }
-    return { rejected, ...withheldOutcome(withheld) };
+    return { rejected };
   }
 
   async shutdown(): Promise<void> {
