@@ -31,8 +31,10 @@ import {
   headerLine,
   READY_LINE,
   readHeader,
+  SANDBOX_HOST_ADDRESS,
   SOCKETS,
   splice,
+  XRAY_DAEMON_ADDRESS,
 } from './gateway-protocol';
 
 const sourceDir = path.dirname(fileURLToPath(import.meta.url));
@@ -53,7 +55,7 @@ const FUNCTION_USER = { name: 'sbx_user1051', uid: 993, gid: 990 } as const;
  * The host's `/etc/passwd` and `/etc/group` with the function's user added: the AWS SDK, as much
  * other code, asks for the user's home directory, which needs an entry.
  */
-function accounts(): { PASSWD: string; GROUP: string } {
+function readAccounts(): { PASSWD: string; GROUP: string } {
   const read = (file: string) => {
     const text = readFileSync(file, 'utf8');
     return text.endsWith('\n') || text === '' ? text : `${text}\n`;
@@ -64,6 +66,7 @@ function accounts(): { PASSWD: string; GROUP: string } {
     GROUP: `${read('/etc/group')}${name}:x:${gid}:\n`,
   };
 }
+let accounts: ReturnType<typeof readAccounts> | undefined;
 /** What `namespace-setup.sh` prints once every mount is made. */
 const MOUNTED_LINE = 'mounted';
 /** The gateway must be listening within this long, or the environment fails to start. */
@@ -163,7 +166,9 @@ export class EnvironmentNamespace {
           LANG_DIR: path.dirname(path.dirname(options.nodeBinary)),
           OPT_LOWERDIR: lowerDirs(options.layers),
           HOSTS,
-          ...accounts(),
+          ...(accounts ??= readAccounts()),
+          XRAY_DAEMON_HOST: XRAY_DAEMON_ADDRESS.host,
+          SANDBOX_HOST: SANDBOX_HOST_ADDRESS,
           GATEWAY_CONFIG: JSON.stringify(config),
         },
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,13 +6,14 @@
 # Input (variables): ENV_DIR (the environment's directory, with root/ and tmp/ made: sockets,
 # gateway.mjs, the backing of /tmp), TASK_DIR, RUNTIME_DIR, LANG_DIR (the Node prefix:
 # bin/node), OPT_LOWERDIR (empty, one layer, or overlay lower dirs top first: later layers win),
-# HOSTS, PASSWD and GROUP (the environment's /etc files), GATEWAY_CONFIG.
+# HOSTS, PASSWD and GROUP (the environment's /etc files), XRAY_DAEMON_HOST and SANDBOX_HOST (the
+# link-local addresses of gateway-protocol.ts), GATEWAY_CONFIG.
 set -eu
 cd "$ENV_DIR"
-ip -batch - <<'ADDRESSES'
+ip -batch - <<ADDRESSES
 link set lo up
-addr add 169.254.79.129/32 dev lo
-addr add 169.254.79.1/32 dev lo
+addr add $XRAY_DAEMON_HOST/32 dev lo
+addr add $SANDBOX_HOST/32 dev lo
 ADDRESSES
 # The gateway starts while the mounts are made (Node takes longer than all of them). Its
 # stdin stays the sandbox's pipe, so it exits when the sandbox does (a background command's
