@@ -34,6 +34,7 @@ import { LambdaMetrics } from './logs/lambda-metrics';
 import { LogSink } from './logs/log-sink';
 import { startLogsEndpoint } from './logs/logs-endpoint';
 import { MetricStore } from './logs/metric-store';
+import { nodeRuntimeEntry } from './node-runtime/runtime-bundle';
 import { StartupError, UsageError } from './sandbox-errors';
 import { type FunctionRunner, TracedFunction } from './traced-function';
 import { type FunctionVersions, VersionRegistry } from './versions/function-versions';
@@ -318,6 +319,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     const resources = await environmentResources(definition.memoryMb, options.unconstrained === true);
     const isolation = await environmentIsolation(options.shareHost === true);
+    // The managed runtime (its bundle and its AWS SDK) is prepared now, not on the first request.
+    await nodeRuntimeEntry();
 
     const lambdaMetrics = new LambdaMetrics({
       functionName,

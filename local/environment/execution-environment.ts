@@ -128,17 +128,15 @@ export class ExecutionEnvironment {
     return this.supervisor.processIds;
   }
 
-  /** The paths and addresses the environment's processes see (Lambda's, or the host's). */
-  get kind(): EnvironmentView['kind'] | undefined {
-    return this.view?.kind;
-  }
-
   /**
    * Gives the environment its namespaces (or else a fresh loopback address), serves its Lambda
    * APIs and makes its cgroups.
    */
   async start(): Promise<void> {
     const isolation = this.def.shareHost ? undefined : await isolationSupport();
+    // The runtime is ready before Init starts, so no Init measures its preparation (and
+    // /var/runtime, its directory, must exist before it is mounted).
+    await nodeRuntimeEntry();
     try {
       if (isolation?.available) await this.startIsolated();
       else await this.startShared();
@@ -158,8 +156,6 @@ export class ExecutionEnvironment {
 
   private async startIsolated(): Promise<void> {
     const endpoints = sandboxEndpoints(this.def);
-    // /var/runtime is the bundle's directory: it must exist before it is mounted.
-    await nodeRuntimeEntry();
     const namespace = await EnvironmentNamespace.create({
       id: this.id,
       codeDir: this.def.codeDir,
