@@ -5,12 +5,13 @@
  * writes it. Lines go to `<logs>/http-api-access/<YYYY-MM-DD>` (UTC day of the request), one
  * event per line as `<ISO time>\t<json>`, the line format of the function's streams.
  *
- * Writes are batched and serialised like the other stores; a failed write is counted in
- * {@link HttpApiAccessLog.droppedLines} and never reaches the request it describes.
+ * Writes are batched ({@link WriteBatch}) and serialised like the other stores; a failed write
+ * is counted in {@link HttpApiAccessLog.droppedLines} and never reaches the request it describes.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ACCESS_LOG_FIELDS } from '../../infra/access-log-fields';
+import { WriteBatch } from '../logs/write-batch';
 import { formatRequestTime } from './event';
 import type { CompletedRequest } from './server';
 
@@ -20,8 +21,6 @@ export const accessLogDirectory = (logsDirectory: string): string =>
 
 /** The stack deploys the API's one stage as `$default`. */
 const DEFAULT_STAGE = '$default';
-/** Lines are written in batches this old at most, as the metrics are. */
-const WRITE_BATCH_MS = 50;
 /** What API Gateway writes for a variable that has no value. */
 const NO_VALUE = '-';
 /** `$context.a.b` up to the first character that cannot continue a variable name. */
@@ -85,8 +84,7 @@ export class HttpApiAccessLog {
   droppedLines = 0;
   private readonly directory: string;
   private readonly format: string;
-  private batch: CompletedRequest[] = [];
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly batch = new WriteBatch<CompletedRequest>((requests) => this.append(requests));
   private pending: Promise<void> = Promise.resolve();
   private ready: Promise<unknown> | undefined;
 
@@ -97,18 +95,16 @@ export class HttpApiAccessLog {
 
   /** One answered request. */
   record(request: CompletedRequest): void {
-    this.batch.push(request);
-    if (this.batchTimer) return;
-    this.batchTimer = setTimeout(() => void this.flush(), WRITE_BATCH_MS);
-    this.batchTimer.unref();
+    this.batch.add(request);
   }
 
   /** Resolves when every event recorded so far is on disk (or counted as dropped). */
   flush(): Promise<void> {
-    clearTimeout(this.batchTimer);
-    this.batchTimer = undefined;
-    const batch = this.batch;
-    this.batch = [];
+    return this.batch.flush();
+  }
+
+  /** Queues one batch's lines behind the writes before it. */
+  private append(batch: readonly CompletedRequest[]): Promise<void> {
     if (batch.length === 0) return this.pending;
     // A directory that cannot be made shows as failed appends, which are counted.
     this.ready ??= mkdir(this.directory, { recursive: true }).catch(() => undefined);
