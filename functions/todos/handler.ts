@@ -13,7 +13,6 @@ import { jsonResponse, type TodoResponse } from './http-response';
 import { openApiDocument } from './openapi';
 import { problemResponse } from './problem-response';
 import { matchRoute } from './router';
-import { ROUTES } from './routes';
 import { OPERATIONS } from './todo-operations';
 import { TodoStore } from './todo-store';
 
@@ -94,14 +93,12 @@ export function createHandler(dependencies: HandlerDependencies = {}): TodoHandl
     let response: TodoResponse;
     try {
       const request = toTodoRequest(event);
-      const { operation, params } = matchRoute(request.method, request.path);
+      const { operation, params, allowed } = matchRoute(request.method, request.path);
       // `$default` brings what API Gateway matched to no route, and without the authorizer. A
       // request the router would still serve (a method or path the two matchers read
       // differently, such as a lower-case method) must not run an operation there: for the API
       // the path has no such method.
       if (event.routeKey === DEFAULT_ROUTE_KEY) {
-        const { path } = ROUTES.find((route) => route.operation === operation)!;
-        const allowed = ROUTES.filter((route) => route.path === path).map((route) => route.method);
         throw new MethodNotAllowedError(event.requestContext?.http?.method ?? request.method, allowed);
       }
       if (operation === 'getOpenApiDocument') {

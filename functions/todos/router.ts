@@ -4,10 +4,12 @@
 import { MethodNotAllowedError, NotFoundError } from './errors';
 import { ROUTES, type RouteOperation, routeKey } from './routes';
 
-/** A matched route: the operation and the decoded path parameters. */
+/** A matched route: the operation, the decoded path parameters and the methods of its path. */
 export interface RouteMatch {
   readonly operation: RouteOperation;
   readonly params: Readonly<Record<string, string>>;
+  /** Every method the route table serves on the matched path (what `Allow` lists). */
+  readonly allowed: readonly string[];
 }
 
 interface CompiledPath {
@@ -55,14 +57,10 @@ export function matchRoute(method: string, path: string): RouteMatch {
       }
     }
     const candidates = ROUTES.filter((route) => route.path === template);
+    const allowed = candidates.map((candidate) => candidate.method);
     const route = candidates.find((candidate) => candidate.method === method);
-    if (!route) {
-      throw new MethodNotAllowedError(
-        method,
-        candidates.map((candidate) => candidate.method),
-      );
-    }
-    return { operation: route.operation, params };
+    if (!route) throw new MethodNotAllowedError(method, allowed);
+    return { operation: route.operation, params, allowed };
   }
   throw new NotFoundError(`No resource at ${path}`);
 }

@@ -20,6 +20,14 @@ describe('router', () => {
     expect(match.params).toEqual({ id: 'a b' });
   });
 
+  it('names every method its path serves with a match, as the Allow header lists them', () => {
+    // Act
+    const match = matchRoute('GET', '/todos');
+
+    // Assess
+    expect(match.allowed).toEqual(['GET', 'POST']);
+  });
+
   it('tells an unknown path (404) from a wrong method (405 with the allowed methods)', () => {
     // Act + Assess
     expect(() => matchRoute('GET', '/todos/a/b')).toThrow(NotFoundError);
