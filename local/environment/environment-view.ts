@@ -68,8 +68,7 @@ export function sharedView(def: FunctionDefinition, address: string): Environmen
 }
 
 /** `127.0.0.1:<port>`, `localhost:<port>` or `[::1]:<port>` in a variable's value. */
-const LOOPBACK_ENDPOINT = /\b(?:127\.0\.0\.1|localhost)(?=:\d)|\[::1\](?=:\d)/g;
-const LOOPBACK_PORTS = /(?:\b127\.0\.0\.1|\blocalhost|\[::1\]):(\d{1,5})\b/g;
+const LOOPBACK_ENDPOINT = /(?:\b127\.0\.0\.1|\blocalhost|\[::1\]):(\d{1,5})\b/g;
 
 /** The sandbox's endpoints of a function as an environment with its own network reaches them. */
 export interface SandboxEndpoints {
@@ -100,8 +99,10 @@ export function sandboxEndpoints(def: FunctionDefinition): SandboxEndpoints {
       variables[name] = `${XRAY_DAEMON_ADDRESS.host}:${XRAY_DAEMON_ADDRESS.port}`;
       continue;
     }
-    for (const match of value.matchAll(LOOPBACK_PORTS)) ports.add(Number(match[1]));
-    variables[name] = value.replace(LOOPBACK_ENDPOINT, SANDBOX_HOST_ADDRESS);
+    variables[name] = value.replace(LOOPBACK_ENDPOINT, (_, port: string) => {
+      ports.add(Number(port));
+      return `${SANDBOX_HOST_ADDRESS}:${port}`;
+    });
   }
   return { variables, ports: [...ports], ...(xrayDaemon ? { xrayDaemon } : {}) };
 }
