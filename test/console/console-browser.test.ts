@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, PROJECT_ROOT } from '../../local/config';
 import type { WidgetView } from '../../local/console/console-api';
 import { startOperatorConsole } from '../../local/console/operator-console';
+import { hasData } from '../../local/console/ui/widget-data';
 import { type EmbeddedDynamoDB, startEmbeddedDynamoDB } from '../../local/dynamodb';
 import { type DynamoDBFaultProxy, startDynamoDBFaultProxy } from '../../local/faults/dynamodb-fault-proxy';
 import type { ListeningServer } from '../../local/http-listen';
@@ -290,19 +291,3 @@ describe.skipIf('missing' in chromiumFound)(`the operator console in Chromium${s
     await page.screenshot({ path: path.join(SCREENSHOTS, 'console-release.png') });
   }, 60_000);
 });
-
-/** What the page shows as "has data", from the same view. */
-function hasData(widget: WidgetView): boolean {
-  switch (widget.kind) {
-    case 'metric':
-      return widget.series.some((series) => series.values.some((value) => value !== null));
-    case 'alarm-status':
-      return widget.alarms.length > 0;
-    case 'log':
-      return widget.rows.length > 0;
-    case 'text':
-      return widget.markdown.length > 0;
-    default:
-      return false;
-  }
-}

@@ -8,15 +8,8 @@ import { errorNote, h, keepingScroll } from './elements';
 import { formatDateTime } from './formatting';
 import { TimeChart } from './time-chart';
 import type { View } from './view';
-import {
-  alarmBadge,
-  alarmList,
-  hasData,
-  logTable,
-  singleValues,
-  textBody,
-  unavailableNotes,
-} from './widget-bodies';
+import { alarmBadge, alarmList, logTable, singleValues, textBody, unavailableNotes } from './widget-bodies';
+import { hasData } from './widget-data';
 
 const widgetKey = (widget: WidgetView, index: number) =>
   `${index}|${widget.kind}|${widget.kind === 'metric' ? widget.view : ''}|${widget.title ?? ''}`;

@@ -28,22 +28,6 @@ export function textBody(source: string): HTMLElement {
   return body;
 }
 
-/** True when a widget has something to show: a value, a row or an alarm. */
-export function hasData(widget: WidgetView): boolean {
-  switch (widget.kind) {
-    case 'metric':
-      return widget.series.some((series) => series.values.some((value) => value !== null));
-    case 'alarm-status':
-      return widget.alarms.length > 0;
-    case 'log':
-      return widget.rows.length > 0;
-    case 'text':
-      return widget.markdown.trim() !== '';
-    case 'unsupported':
-      return false;
-  }
-}
-
 export function unavailableNotes(entries: readonly Unavailable[]): HTMLElement | null {
   if (entries.length === 0) return null;
   return h(
