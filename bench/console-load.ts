@@ -49,9 +49,9 @@ async function main(): Promise<void> {
     tableName: DEFAULTS.tableName,
     region: DEFAULTS.region,
   });
-  const browser = await launchChromium(chromium.path);
+  const browser = await launchChromium(chromium);
   try {
-    const page = await browser.context.newPage();
+    const { page } = browser;
     const views = [
       { name: 'service map', hash: '#/map', ready: '[data-testid="map-node"]', api: '/api/service-map' },
       { name: 'traces', hash: '#/traces', ready: '[data-testid="trace-row"]', api: '/api/traces' },

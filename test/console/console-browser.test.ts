@@ -25,10 +25,10 @@ import { writeReleaseReport } from '../../local/release/release-report';
 import { synthesizeTemplate } from '../../local/release/template-synth';
 import { synthesizeTemplateApart } from '../../local/release/template-synth-process';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { findChromium, launchChromium, type TestBrowser } from '../support/chromium';
+import { findChromium, launchChromium, skipNote, type TestBrowser } from '../support/chromium';
 import { eventually } from '../support/eventually';
 
-const chromiumFound = findChromium();
+const chromium = findChromium();
 const TIME_SCALE = 60;
 /** Where the README's screenshots come from. */
 const SCREENSHOTS = path.join(PROJECT_ROOT, 'docs', 'images');
@@ -73,9 +73,7 @@ const bodyWidgetCount = (): number => {
   return (text.match(/\\"type\\":\\"(metric|text|alarm|log)\\"/g) ?? []).length;
 };
 
-const skipReason = 'missing' in chromiumFound ? ` (skipped: ${chromiumFound.missing})` : '';
-
-describe.skipIf('missing' in chromiumFound)(`the operator console in Chromium${skipReason}`, () => {
+describe.skipIf('missing' in chromium)(`the operator console in Chromium${skipNote(chromium)}`, () => {
   beforeAll(async () => {
     if (!existsSync(path.join(DEFAULTS.consoleDir, 'index.html')))
       throw new Error('run "npm run build" first');
@@ -106,8 +104,8 @@ describe.skipIf('missing' in chromiumFound)(`the operator console in Chromium${s
       region: DEFAULTS.region,
       timeScale: { timeScale: TIME_SCALE, origin },
     });
-    browser = await launchChromium((chromiumFound as { path: string }).path);
-    page = await browser.context.newPage();
+    browser = await launchChromium(chromium);
+    page = browser.page;
 
     const ids: string[] = [];
     for (let index = 0; index < CREATES; index += 1) {

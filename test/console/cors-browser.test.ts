@@ -13,9 +13,9 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListeningServer, listen } from '../../local/http-listen';
 import { type Sandbox, startSandbox } from '../../local/sandbox';
-import { findChromium, launchChromium, type TestBrowser } from '../support/chromium';
+import { findChromium, launchChromium, skipNote, type TestBrowser } from '../support/chromium';
 
-const chromiumFound = findChromium();
+const chromium = findChromium();
 
 /** A server that answers every path with an empty page: an app on an origin of its own. */
 const startPageServer = (): Promise<ListeningServer> =>
@@ -77,9 +77,7 @@ const fetchFromPage = (
     [url, init] as const,
   );
 
-const skipReason = 'missing' in chromiumFound ? ` (skipped: ${chromiumFound.missing})` : '';
-
-describe.skipIf('missing' in chromiumFound)(`CORS in Chromium${skipReason}`, () => {
+describe.skipIf('missing' in chromium)(`CORS in Chromium${skipNote(chromium)}`, () => {
   let allowedSite: ListeningServer;
   let otherSite: ListeningServer;
   let stateDir: string;
@@ -94,8 +92,8 @@ describe.skipIf('missing' in chromiumFound)(`CORS in Chromium${skipReason}`, () 
     // The built function (`node scripts/build.mjs function`); the pages' origins differ from the
     // API's by port only, which is enough to make every call cross-origin.
     sandbox = await startSandbox({ inMemory: true, stateDir, layers: [], corsOrigins: [allowedSite.url] });
-    browser = await launchChromium((chromiumFound as { path: string }).path);
-    page = await browser.context.newPage();
+    browser = await launchChromium(chromium);
+    page = browser.page;
   }, 120_000);
 
   afterAll(async () => {

@@ -8,12 +8,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
+/** Chromium's path, or why there is none. */
+export type ChromiumFound = { readonly path: string } | { readonly missing: string };
+
 /** Chromium's path (`CHROMIUM_PATH` first), or why there is none. */
-export function findChromium(): { readonly path: string } | { readonly missing: string } {
+export function findChromium(): ChromiumFound {
   const configured = process.env.CHROMIUM_PATH;
   if (configured) {
     return existsSync(configured)
@@ -27,6 +30,10 @@ export function findChromium(): { readonly path: string } | { readonly missing: 
   return { missing };
 }
 
+/** What a browser suite's name adds when it skips (` (skipped: <why>)`), or nothing. */
+export const skipNote = (found: ChromiumFound): string =>
+  'missing' in found ? ` (skipped: ${found.missing})` : '';
+
 /** Flags for a quiet, reproducible headless run in a container as root. */
 const FLAGS = [
   '--headless',
@@ -39,26 +46,34 @@ const FLAGS = [
   '--disable-sync',
 ];
 
-/** A browser with a fresh profile; `close()` removes the profile too. */
+/** A browser with a fresh profile and one page open; `close()` removes the profile too. */
 export interface TestBrowser {
   readonly context: BrowserContext;
+  readonly page: Page;
   close(): Promise<void>;
 }
 
-/** Launches Chromium with a fresh `--user-data-dir` and a fixed viewport. */
-export async function launchChromium(executablePath: string): Promise<TestBrowser> {
+/**
+ * Launches the Chromium found with a fresh `--user-data-dir` and a fixed viewport, and opens a
+ * page; fails with the reason when there is none.
+ */
+export async function launchChromium(found: ChromiumFound): Promise<TestBrowser> {
+  if ('missing' in found) throw new Error(found.missing);
   const profile = await mkdtemp(path.join(tmpdir(), 'console-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath,
+    executablePath: found.path,
     headless: true,
     args: FLAGS,
     viewport: { width: 1440, height: 1000 },
   });
-  return {
-    context,
-    close: async () => {
-      await context.close().catch(() => undefined);
-      await rm(profile, { recursive: true, force: true });
-    },
+  const close = async () => {
+    await context.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true });
   };
+  try {
+    return { context, page: await context.newPage(), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
