@@ -67,6 +67,12 @@ function readAccounts(): { PASSWD: string; GROUP: string } {
   };
 }
 let accounts: ReturnType<typeof readAccounts> | undefined;
+
+/** The account files, read once per process. */
+function environmentAccounts(): ReturnType<typeof readAccounts> {
+  accounts ??= readAccounts();
+  return accounts;
+}
 /** What `namespace-setup.sh` prints once every mount is made. */
 const MOUNTED_LINE = 'mounted';
 /** The gateway must be listening within this long, or the environment fails to start. */
@@ -166,7 +172,7 @@ export class EnvironmentNamespace {
           LANG_DIR: path.dirname(path.dirname(options.nodeBinary)),
           OPT_LOWERDIR: lowerDirs(options.layers),
           HOSTS,
-          ...(accounts ??= readAccounts()),
+          ...environmentAccounts(),
           XRAY_DAEMON_HOST: XRAY_DAEMON_ADDRESS.host,
           SANDBOX_HOST: SANDBOX_HOST_ADDRESS,
           GATEWAY_CONFIG: JSON.stringify(config),
